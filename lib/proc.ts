@@ -1,0 +1,201 @@
+/**
+ * The one wrapper around external programs. Everything vtcio runs (make, QEMU, apt-get...) goes
+ * through here, so tests can replace it and so every long-lived child is tracked and killed as a
+ * whole process group when the run is interrupted.
+ */
+
+/** What a finished program left behind. */
+export interface RunResult {
+  code: number;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  /** True when the timeout killed it. */
+  timedOut: boolean;
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Kill the whole process group after this many milliseconds. */
+  timeoutMs?: number;
+  /** Append stdout and stderr to this file as they arrive, instead of capturing them. */
+  logFile?: string;
+  stdin?: string;
+}
+
+/** A started process group whose output is read line by line. */
+export interface Spawned {
+  pid: number;
+  /** Lines of stdout (stderr merged in when asked). */
+  lines: AsyncIterable<string>;
+  status: Promise<Deno.CommandStatus>;
+  /** SIGTERM the group, then SIGKILL after graceMs; resolves when the process has exited. */
+  kill(graceMs?: number): Promise<void>;
+}
+
+/** Signature of {@link run}, so callers can take a fake in tests. */
+export type Runner = (cmd: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
+
+const live = new Set<number>();
+let handlersInstalled = false;
+
+/** Kills every process group still running. Safe to call more than once. */
+export function killAll(signal: Deno.Signal = "SIGKILL"): void {
+  for (const pid of live) {
+    try {
+      Deno.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
+}
+
+/** Number of process groups started here that have not exited yet. */
+export function liveGroups(): number {
+  return live.size;
+}
+
+function track(pid: number, status: Promise<Deno.CommandStatus>): void {
+  live.add(pid);
+  status.finally(() => live.delete(pid));
+}
+
+/**
+ * Runs a program to completion in its own process group. Output is captured, or appended to
+ * `logFile`. A timeout kills the whole group (grandchildren included).
+ */
+export async function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const log = opts.logFile
+    ? await Deno.open(opts.logFile, { create: true, append: true, write: true })
+    : undefined;
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: opts.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  track(child.pid, child.status);
+  let timedOut = false;
+  const timer = opts.timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    killGroup(child.pid, "SIGKILL");
+  }, opts.timeoutMs);
+  if (opts.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(opts.stdin)).catch(() => {});
+    await w.close().catch(() => {});
+  }
+  const collect = async (stream: ReadableStream<Uint8Array>): Promise<string> => {
+    if (log) {
+      for await (const chunk of stream) await log.write(chunk);
+      return "";
+    }
+    return await new Response(stream).text();
+  };
+  try {
+    const [stdout, stderr, status] = await Promise.all([
+      collect(child.stdout),
+      collect(child.stderr),
+      child.status,
+    ]);
+    return { code: status.code, signal: status.signal, stdout, stderr, timedOut };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    log?.close();
+  }
+}
+
+function killGroup(pid: number, signal: Deno.Signal): void {
+  try {
+    Deno.kill(-pid, signal);
+  } catch {
+    // The group is gone.
+  }
+}
+
+/** Splits a byte stream into lines (without their line ends; a trailing partial line is kept). */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+  const decoder = new TextDecoder();
+  let pending = "";
+  for await (const chunk of stream) {
+    pending += decoder.decode(chunk, { stream: true });
+    let nl: number;
+    while ((nl = pending.indexOf("\n")) >= 0) {
+      yield pending.slice(0, nl).replace(/\r$/, "");
+      pending = pending.slice(nl + 1);
+    }
+  }
+  pending += decoder.decode();
+  if (pending.length > 0) yield pending.replace(/\r$/, "");
+}
+
+/**
+ * Starts a long-lived program (QEMU) in its own process group, stdout read as lines and stderr
+ * merged into the same line stream. The group is killed by {@link killAll} and by
+ * {@link installSignalHandlers} on Ctrl-C or SIGTERM.
+ */
+export function spawn(cmd: string, args: string[], opts: { cwd?: string } = {}): Spawned {
+  const child = new Deno.Command(cmd, {
+    args,
+    cwd: opts.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    detached: true,
+  }).spawn();
+  track(child.pid, child.status);
+  const lines = merge(readLines(child.stdout), readLines(child.stderr));
+  return {
+    pid: child.pid,
+    lines,
+    status: child.status,
+    async kill(graceMs = 2000) {
+      killGroup(child.pid, "SIGTERM");
+      const done = await Promise.race([
+        child.status.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), graceMs)),
+      ]);
+      if (!done) killGroup(child.pid, "SIGKILL");
+      await child.status;
+      // Grandchildren outlive a dead leader: clear the group whatever happened.
+      killGroup(child.pid, "SIGKILL");
+    },
+  };
+}
+
+/** Interleaves several async line streams in arrival order. */
+export async function* merge(...sources: AsyncIterable<string>[]): AsyncIterable<string> {
+  const iters = sources.map((s) => s[Symbol.asyncIterator]());
+  const next = (i: number) => iters[i].next().then((r) => ({ i, r }));
+  const pending = new Map<number, Promise<{ i: number; r: IteratorResult<string> }>>();
+  iters.forEach((_, i) => pending.set(i, next(i)));
+  while (pending.size > 0) {
+    const { i, r } = await Promise.race(pending.values());
+    if (r.done) {
+      pending.delete(i);
+      continue;
+    }
+    pending.set(i, next(i));
+    yield r.value;
+  }
+}
+
+/**
+ * On SIGINT or SIGTERM: kill every tracked process group first, then call `onSignal` (the CLI
+ * entry point's handler, which writes what results exist and exits).
+ */
+export function installSignalHandlers(onSignal: (signal: Deno.Signal) => void): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  for (const sig of ["SIGINT", "SIGTERM"] as const) {
+    Deno.addSignalListener(sig, () => {
+      killAll("SIGKILL");
+      onSignal(sig);
+    });
+  }
+  globalThis.addEventListener("unload", () => killAll("SIGKILL"));
+}
