@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svc_core.c - request handling of tcService, free of I/O.
+ * Request handling of tcService, free of I/O.
  *
  * One call of svc_core_handle() takes one service-side request and builds
  * its answer.  Every length read from a message is checked against what is
@@ -27,7 +27,7 @@
  * @start: its start time; a different start time is a different process
  * @id: identity of the executable that was hashed
  * @hash: SHA-256 of that executable
- * @used: value of &svc_core.clock when last used (for eviction)
+ * @used: the core's clock when last used (for eviction)
  * @valid: the slot is in use
  */
 struct svc_host {
@@ -135,7 +135,7 @@ struct svc_wr {
  *
  * Only for things privileged callers do, so no guest can flood the log.
  */
-static void __attribute__((format(printf, 2, 3)))
+static void __printf(2, 3)
 svc_log(struct svc_core *c, const char *fmt, ...)
 {
 	char line[256];
@@ -531,7 +531,7 @@ static __u32 do_prog_hash(struct svc_core *c, const struct tcio_svc_ext *ext,
 static __u32 do_seal(struct svc_core *c, const struct tcio_svc_ext *ext,
 		     struct svc_rd *r, struct svc_wr *w)
 {
-	unsigned char *pt = c->scratch, *blob;
+	unsigned char *pt = c->scratch, *blob, *ct;
 	unsigned long long ctlen;
 	const unsigned char *data;
 	size_t len = rd_len(r);
@@ -555,10 +555,12 @@ static __u32 do_seal(struct svc_core *c, const struct tcio_svc_ext *ext,
 	blob[6] = 0;
 	blob[7] = 0;
 	randombytes_buf(blob + SVC_BLOB_HDR_LEN, SVC_BLOB_NONCE_LEN);
-	crypto_aead_xchacha20poly1305_ietf_encrypt(
-		blob + SVC_BLOB_HDR_LEN + SVC_BLOB_NONCE_LEN, &ctlen,
-		pt, TCIO_SHA256_LEN + len, blob, SVC_BLOB_HDR_LEN, NULL,
-		blob + SVC_BLOB_HDR_LEN, c->seal_key);
+	ct = blob + SVC_BLOB_HDR_LEN + SVC_BLOB_NONCE_LEN;
+	crypto_aead_xchacha20poly1305_ietf_encrypt(ct, &ctlen, pt,
+						   TCIO_SHA256_LEN + len,
+						   blob, SVC_BLOB_HDR_LEN, NULL,
+						   blob + SVC_BLOB_HDR_LEN,
+						   c->seal_key);
 	return TCIO_STATUS_SUCCESS;
 }
 
@@ -576,8 +578,8 @@ static __u32 do_unseal(struct svc_core *c, const struct tcio_svc_ext *ext,
 		       struct svc_rd *r, struct svc_wr *w)
 {
 	unsigned char hash[TCIO_SHA256_LEN], *pt = c->scratch;
-	const unsigned char *blob;
-	unsigned long long ptlen;
+	const unsigned char *blob, *ct;
+	unsigned long long ptlen, ctlen;
 	size_t len = rd_len(r);
 	__u32 st;
 
@@ -590,11 +592,13 @@ static __u32 do_unseal(struct svc_core *c, const struct tcio_svc_ext *ext,
 	if (len < SVC_BLOB_OVERHEAD || memcmp(blob, SVC_BLOB_MAGIC, 4) ||
 	    blob[4] != SVC_BLOB_VERSION || blob[5] || blob[6] || blob[7])
 		return TCIO_STATUS_FAILED;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL,
-			blob + SVC_BLOB_HDR_LEN + SVC_BLOB_NONCE_LEN,
-			len - SVC_BLOB_HDR_LEN - SVC_BLOB_NONCE_LEN,
-			blob, SVC_BLOB_HDR_LEN, blob + SVC_BLOB_HDR_LEN,
-			c->seal_key))
+	ct = blob + SVC_BLOB_HDR_LEN + SVC_BLOB_NONCE_LEN;
+	ctlen = len - SVC_BLOB_HDR_LEN - SVC_BLOB_NONCE_LEN;
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(pt, &ptlen, NULL, ct,
+						       ctlen, blob,
+						       SVC_BLOB_HDR_LEN,
+						       blob + SVC_BLOB_HDR_LEN,
+						       c->seal_key))
 		return TCIO_STATUS_FAILED;
 	if (ptlen < TCIO_SHA256_LEN)
 		return TCIO_STATUS_FAILED;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * svc_core.h - request handling of tcService, free of I/O.
+ * Request handling of tcService, free of I/O.
  *
  * The core parses one service-side message (struct tcio_hdr, struct
  * tcio_svc_ext, payload), decides, and builds the answer.  Everything that
@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <sodium.h>
 #include <linux/tciodd.h>
+
+#include "tcio_util.h"
 
 /* Service-side message: header, caller identity, payload. */
 #define SVC_HDR_LEN		(sizeof(struct tcio_hdr) + \

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * svc_core_test.c - unit tests of svc_core with fake callers and a fake
+ * Unit tests of svc_core with fake callers and a fake
  * system, printing KTAP.
  *
  * Every answer the core gives is checked for the invariants of the
@@ -91,7 +91,7 @@ static size_t ans_pl_len;
  *
  * Return: @ok.
  */
-static bool __attribute__((format(printf, 2, 3)))
+static bool __printf(2, 3)
 check(bool ok, const char *fmt, ...)
 {
 	char line[512];
@@ -308,16 +308,20 @@ static const struct svc_ops fake_ops = {
 static const struct tcio_svc_ext host_root = {
 	.caller_kind = TCIO_CALLER_HOST, .pid = 100, .uid = 0,
 };
+
 static const struct tcio_svc_ext host_user = {
 	.caller_kind = TCIO_CALLER_HOST, .pid = 101, .uid = 1000,
 };
+
 static const struct tcio_svc_ext host_other = {
 	.caller_kind = TCIO_CALLER_HOST, .pid = 102, .uid = 1000,
 };
+
 static const struct tcio_svc_ext vm_caller = {
 	.caller_kind = TCIO_CALLER_VM, .pid = 200, .uid = 0, .vm_id = 7,
 	.channel = 3,
 };
+
 static const struct tcio_svc_ext driver_caller = {
 	.caller_kind = TCIO_CALLER_DRIVER, .pid = 0, .uid = 0,
 };
@@ -357,7 +361,7 @@ static void reset_fake(void)
 static bool contains(const unsigned char *hay, size_t len,
 		     const unsigned char *needle, size_t nlen)
 {
-	return memmem(hay, len, needle, nlen) != NULL;
+	return memmem(hay, len, needle, nlen);
 }
 
 /**
@@ -741,7 +745,7 @@ static void test_seal_unseal(void)
 
 	reset_fake();
 	randombytes_buf(data, sizeof(data));
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		snprintf(what, sizeof(what), "seal %zu bytes", sizes[i]);
 		if (!EXPECT_STATUS(seal(c, &host_user, data, sizes[i], blob, &bl),
 				   TCIO_STATUS_SUCCESS, what))
@@ -866,8 +870,8 @@ static void test_malformed(void)
 	size_t i, j;
 
 	reset_fake();
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+	for (i = 0; i < ARRAY_SIZE(codes); i++) {
+		for (j = 0; j < ARRAY_SIZE(sizes); j++) {
 			/* size field, then 4 bytes of data */
 			tcio_buf_init(&b);
 			tcio_buf_s32(&b, sizes[j]);
@@ -1281,7 +1285,7 @@ static void test_codes(void)
 	size_t i;
 
 	reset_fake();
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(codes); i++) {
 		snprintf(what, sizeof(what), "code %u", codes[i]);
 		EXPECT_STATUS(req(c, &host_root, codes[i], "abcd", 4),
 			      TCIO_STATUS_BAD_REQUEST, what);
@@ -1354,7 +1358,7 @@ static const struct {
 
 int main(void)
 {
-	size_t n = sizeof(tests) / sizeof(tests[0]), i;
+	size_t n = ARRAY_SIZE(tests), i;
 	struct ktap k;
 
 	if (sodium_init() < 0) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcio_cases.c - test cases of tcio-host-suite and tcio-guest-suite.
+ * Test cases of tcio-host-suite and tcio-guest-suite.
  *
  * Each case opens its own file on the device, so a failing case leaves no
  * stray answer for the next one.  Failures are explained in "# " lines
@@ -38,7 +38,7 @@ static int watch_num;
  *
  * Return: KTAP_FAIL.
  */
-static enum ktap_result __attribute__((format(printf, 1, 2)))
+static enum ktap_result __printf(1, 2)
 fail(const char *fmt, ...)
 {
 	char line[768];
@@ -266,7 +266,7 @@ static enum ktap_result case_os_hash(struct tcio_suite *s)
 		goto out;
 	}
 	tcio_hex(hash, sizeof(hash), hex);
-	ktap_diag("vtcio: os_hash=%s", hex);
+	ktap_diag("os_hash=%s", hex);
 	rc = KTAP_PASS;
 out:
 	close(fd);
@@ -321,7 +321,11 @@ static enum ktap_result case_prog_hash(struct tcio_suite *s)
 		goto out;
 	}
 	tcio_hex(hash, sizeof(hash), hex);
-	ktap_diag("vtcio: program_hash=%s", hex);
+	/* The runner reads "vtcio: key=value" facts from the guest. */
+	if (s->guest)
+		ktap_diag("vtcio: program_hash=%s", hex);
+	else
+		ktap_diag("program_hash=%s", hex);
 	memcpy(s->prog_hash, hash, sizeof(hash));
 	s->have_hash = true;
 	if (s->guest && s->measurement && strcmp(hex, s->measurement)) {
@@ -427,7 +431,7 @@ static enum ktap_result case_seal_unseal(struct tcio_suite *s)
 	if (fd < 0)
 		return KTAP_FAIL;
 	randombytes_buf(data, sizeof(data));
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		n = tcio_seal(fd, data, sizes[i], blob, sizeof(blob), &bl, &st);
 		if (n || st != TCIO_STATUS_SUCCESS) {
 			fail("seal %zu bytes: expected SUCCESS, got %s/%s",
@@ -588,7 +592,7 @@ static enum ktap_result case_unseal_other_program(struct tcio_suite *s)
 	/* Control: the blob is good, for the program that sealed it. */
 	n = run_other(s, "unseal", blob, bl, out, sizeof(out), &ol);
 	if (n != 0 || ol != strlen(secret) || memcmp(out, secret, ol))
-		return fail("tcio-other unseal of its own blob: expected exit 0 and the data, got exit %d",
+		return fail("tcio-other unseal of its own blob: expected exit 0, got %d",
 			    n);
 	fd = dev_open(s, 0);
 	if (fd < 0)
@@ -1080,7 +1084,7 @@ static int conc_child(struct tcio_suite *s, int id, const int *cpus,
 		if (n < 0 || m.hdr.status != TCIO_STATUS_SUCCESS ||
 		    tcio_get_sized(&m, &p, &len) || len != dlen ||
 		    memcmp(p, data, len)) {
-			ktap_diag("child %d round %d: unseal: expected our own data back, got %s/%s",
+			ktap_diag("child %d round %d: unseal: expected our data, got %s/%s",
 				  id, round, tcio_errno_name(n),
 				  tcio_status_name(m.hdr.status));
 			return 1;
@@ -1263,7 +1267,7 @@ static enum ktap_result case_undersized(struct tcio_suite *s)
 	fd = dev_open(s, 0);
 	if (fd < 0)
 		return KTAP_FAIL;
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		n = tcio_write_raw(fd, &h, lens[i]);
 		if (n != -EINVAL)
 			rc = fail("write of %zu bytes: expected EINVAL, got %s",
@@ -1285,7 +1289,7 @@ static enum ktap_result case_oversized(struct tcio_suite *s)
 	fd = dev_open(s, 0);
 	if (fd < 0)
 		return KTAP_FAIL;
-	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		h.req_size = (__u32)(lens[i] - sizeof(h));
 		memcpy(buf, &h, sizeof(h));
 		n = tcio_write_raw(fd, buf, lens[i]);
@@ -1331,7 +1335,7 @@ static enum ktap_result case_req_size_mismatch(struct tcio_suite *s)
 	fd = dev_open(s, 0);
 	if (fd < 0)
 		return KTAP_FAIL;
-	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 		h.req_size = sizes[i];
 		memcpy(buf, &h, sizeof(h));
 		n = tcio_write_raw(fd, buf, sizeof(buf));
@@ -1398,7 +1402,7 @@ static enum ktap_result case_rejected_codes(struct tcio_suite *s)
 	fd = dev_open(s, 0);
 	if (fd < 0)
 		return KTAP_FAIL;
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(codes); i++) {
 		snprintf(what, sizeof(what), "code %u", codes[i].code);
 		/* Answered with the code unchanged. */
 		if (!call_ok(fd, codes[i].code, NULL, 0, codes[i].code,
@@ -1413,7 +1417,7 @@ static enum ktap_result case_rejected_codes(struct tcio_suite *s)
 
 static enum ktap_result case_read_too_small(struct tcio_suite *s)
 {
-	static const size_t small[] = { 0, 19, 20, 59 };
+	static const size_t small[] = { 1, 19, 20, 59 };
 	__s32 cookie = tcio_cookie();
 	struct tcio_msg m;
 	size_t i;
@@ -1429,7 +1433,7 @@ static enum ktap_result case_read_too_small(struct tcio_suite *s)
 		fail("no answer to get policy key");
 		goto out;
 	}
-	for (i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
 		n = read(fd, &m, small[i]);
 		if (n != -1 || errno != EMSGSIZE) {
 			fail("read of %zu bytes: expected EMSGSIZE, got %s",
@@ -1730,7 +1734,7 @@ int tcio_count_cases(unsigned int where)
 	size_t i;
 	int n = 0;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		if (cases[i].where & where)
 			n++;
 	return n;
@@ -1772,7 +1776,7 @@ void tcio_run_cases(struct tcio_suite *s, struct ktap *k,
 
 	signal(SIGALRM, tcio_watchdog);
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (!(cases[i].where & where))
 			continue;
 		watch_name = cases[i].name;

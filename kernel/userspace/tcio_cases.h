@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcio_cases.h - test cases shared by tcio-host-suite and tcio-guest-suite.
+ * Test cases shared by tcio-host-suite and tcio-guest-suite.
  */
 #ifndef TCIO_CASES_H
 #define TCIO_CASES_H

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcio_client.c - talking to /dev/tcioDD0 or /dev/ktciodd0, and printing
+ * Talking to /dev/tcioDD0 or /dev/ktciodd0, and printing
  * KTAP, for the vtcio clients.
  *
  * Requests are written whole; each carries a cookie in hdr.procid (and the
@@ -428,7 +428,7 @@ const char *tcio_status_name(__u32 status)
 		[TCIO_STATUS_DENIED] = "DENIED",
 	};
 
-	if (status < sizeof(names) / sizeof(names[0]))
+	if (status < ARRAY_SIZE(names))
 		return names[status];
 	return "?";
 }
@@ -453,7 +453,7 @@ const char *tcio_errno_name(int err)
 		{ EEXIST, "EEXIST" }, { ENODEV, "ENODEV" },
 		{ EINVAL, "EINVAL" }, { EMFILE, "EMFILE" },
 		{ ENOTTY, "ENOTTY" }, { ENOSPC, "ENOSPC" },
-		{ ENOSYS, "ENOSYS" }, { ENOMSG, "ENOMSG" },
+		{ ENOMSG, "ENOMSG" },
 		{ EPROTO, "EPROTO" }, { EMSGSIZE, "EMSGSIZE" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" }, { ETIMEDOUT, "ETIMEDOUT" },
 	};
@@ -461,7 +461,7 @@ const char *tcio_errno_name(int err)
 
 	if (err < 0)
 		err = -err;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (names[i].err == err)
 			return names[i].name;
 	return "E?";

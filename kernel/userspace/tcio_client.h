@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * tcio_client.h - talking to /dev/tcioDD0 or /dev/ktciodd0, and printing
+ * Talking to /dev/tcioDD0 or /dev/ktciodd0, and printing
  * KTAP, for the vtcio clients.
  */
 #ifndef TCIO_CLIENT_H
@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/tciodd.h>
+
+#include "tcio_util.h"
 
 #define TCIO_HOST_DEVICE	"/dev/tcioDD0"
 #define TCIO_GUEST_DEVICE	"/dev/ktciodd0"
@@ -85,7 +87,7 @@ struct ktap {
 enum ktap_result { KTAP_PASS, KTAP_FAIL, KTAP_SKIP };
 
 void ktap_start(struct ktap *k, int plan);
-void ktap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ktap_diag(const char *fmt, ...) __printf(1, 2);
 void ktap_result(struct ktap *k, enum ktap_result res, const char *name,
 		 const char *reason);
 int ktap_exit_code(const struct ktap *k);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcio_guest_suite.c - tcio-guest-suite: tests of /dev/ktciodd0 and the
+ * tcio-guest-suite: tests of /dev/ktciodd0 and the
  * host's tcService, run inside an L2 guest.  Prints KTAP version 1.
  *
  * The first test opens the device.  EOPNOTSUPP (the host lacks tcioDD)
@@ -18,10 +18,10 @@
 #include "tcio_cases.h"
 
 /**
- * usage() - print the options
+ * help() - print the options
  * @out: where
  */
-static void usage(FILE *out)
+static void help(FILE *out)
 {
 	fprintf(out,
 		"usage: tcio-guest-suite [--device PATH] [--foreign-blob FILE]\n"
@@ -58,15 +58,15 @@ int main(int argc, char **argv)
 			s.measurement = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			help(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			help(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		help(stderr);
 		return 2;
 	}
 	if (sodium_init() < 0) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcio_host_suite.c - tcio-host-suite: tests of /dev/tcioDD0 and tcService
+ * tcio-host-suite: tests of /dev/tcioDD0 and tcService
  * on the host (L1), run as root while tcservice runs.  Prints KTAP
  * version 1.
  */
@@ -17,10 +17,10 @@
 #include "tcio_cases.h"
 
 /**
- * usage() - print the options
+ * help() - print the options
  * @out: where
  */
-static void usage(FILE *out)
+static void help(FILE *out)
 {
 	fprintf(out,
 		"usage: tcio-host-suite [--device PATH] [--write-blob FILE]\n"
@@ -79,15 +79,15 @@ int main(int argc, char **argv)
 			s.other = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			help(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			help(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
-		usage(stderr);
+		help(stderr);
 		return 2;
 	}
 	if (sodium_init() < 0) {

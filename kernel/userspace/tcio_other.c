@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcio_other.c - tcio-other: a second program for tcio-host-suite, so the
+ * tcio-other: a second program for tcio-host-suite, so the
  * suite can show that a blob sealed by one program is refused to another.
  *
  *   tcio-other [--device PATH] seal     stdin: data  -> stdout: blob

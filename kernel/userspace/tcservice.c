@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcservice.c - tcService, the trusted service behind /dev/tcioDD0.
+ * The trusted service tcService, service behind /dev/tcioDD0.
  *
  * Registers itself with tcioDD (TCIODD_IOC_REGISTER_SERVICE), then reads
  * one request at a time, hands it to svc_core and writes the answer back.
@@ -52,7 +52,7 @@ static volatile sig_atomic_t tcs_child;
  * tcs_log() - one line to stderr, prefixed with the program name
  * @fmt: printf format
  */
-static void __attribute__((format(printf, 1, 2)))
+static void __printf(1, 2)
 tcs_log(const char *fmt, ...)
 {
 	char line[512];
@@ -72,7 +72,7 @@ tcs_log(const char *fmt, ...)
  *
  * For failures a caller can cause (an answer nobody takes any more).
  */
-static void __attribute__((format(printf, 1, 2)))
+static void __printf(1, 2)
 tcs_log_limited(const char *fmt, ...)
 {
 	static time_t window;
@@ -338,10 +338,10 @@ static int tcs_hash_file(void *ctx, const char *path,
  * swapped between hashing and exec.  A script (whose interpreter must open
  * the file through /dev/fd) needs the descriptor kept across exec.
  */
-static void __attribute__((noreturn))
+static void __noreturn
 tcs_child_exec(int fd, char *const argv[], int errpipe)
 {
-	char *envp[] = { TCS_APP_PATH, NULL };
+	static const char *const envp[] = { TCS_APP_PATH, NULL };
 	sigset_t none;
 	int err, null;
 
@@ -356,10 +356,10 @@ tcs_child_exec(int fd, char *const argv[], int errpipe)
 		if (null > STDERR_FILENO)
 			close(null);
 	}
-	fexecve(fd, argv, envp);
+	fexecve(fd, argv, (char *const *)envp);
 	if (errno == ENOENT) {
 		fcntl(fd, F_SETFD, 0);
-		fexecve(fd, argv, envp);
+		fexecve(fd, argv, (char *const *)envp);
 	}
 	err = errno;
 	if (write(errpipe, &err, sizeof(err)) < 0)
@@ -680,7 +680,7 @@ static int tcs_signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = tcs_on_signal;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(sigs); i++)
 		if (sigaction(sigs[i], &sa, NULL))
 			return -errno;
 	signal(SIGPIPE, SIG_IGN);

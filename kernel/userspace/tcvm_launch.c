@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcvm_launch.c - tcvm-launch: start QEMU for an L2 guest whose
+ * tcvm-launch: start QEMU for an L2 guest whose
  * measurement tcService knows.
  *
  *   tcvm-launch --kernel K --initrd I --append CMDLINE
@@ -26,7 +26,7 @@
 
 #include "tcio_client.h"
 
-static volatile pid_t child_pid;
+static pid_t child_pid;
 
 /**
  * forward() - pass SIGTERM, SIGINT and SIGHUP on to QEMU
@@ -39,10 +39,10 @@ static void forward(int sig)
 }
 
 /**
- * usage() - print the options
+ * help() - print the options
  * @out: where
  */
-static void usage(FILE *out)
+static void help(FILE *out)
 {
 	fprintf(out,
 		"usage: tcvm-launch --kernel K --initrd I --append CMDLINE\n"
@@ -54,7 +54,7 @@ static void usage(FILE *out)
  * @fd: read end of the pipe
  * @argv: QEMU's full argv
  */
-static void __attribute__((noreturn))
+static void __noreturn
 child_wait_exec(int fd, char **argv)
 {
 	char go = 0;
@@ -162,16 +162,16 @@ int main(int argc, char **argv)
 			device = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			help(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			help(stderr);
 			return 2;
 		}
 	}
 	nq = argc - optind;
 	if (!kernel || !initrd || !cmdline || nq < 1) {
-		usage(stderr);
+		help(stderr);
 		return 2;
 	}
 	if (!realpath(kernel, kpath) || !realpath(initrd, ipath)) {
