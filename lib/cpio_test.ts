@@ -28,7 +28,10 @@ Deno.test("cpio: the system cpio reads our archive back", async () => {
       { type: "symlink", path: "bin/sh", target: "busybox" },
     ]);
     await Deno.writeFile(`${dir}/a.cpio.gz`, await gzip(archive));
-    const r = await run("sh", ["-c", `cd ${dir} && mkdir x && cd x && zcat ../a.cpio.gz | cpio -idm 2>&1`]);
+    const r = await run("sh", [
+      "-c",
+      `cd ${dir} && mkdir x && cd x && zcat ../a.cpio.gz | cpio -idm 2>&1`,
+    ]);
     assertEquals(r.code, 0, r.stdout + r.stderr);
     assertEquals(await Deno.readTextFile(`${dir}/x/bin/hello`), "#!/bin/sh\necho hi\n");
     assertEquals(await Deno.readLink(`${dir}/x/bin/sh`), "busybox");

@@ -1,0 +1,224 @@
+/**
+ * Boot: one nested cycle. L1 runs in QEMU on this host (KVM when the host has usable nested
+ * virtualization, TCG with an emulated SVM otherwise), gets L0's root read-only over 9p for its
+ * own QEMU, and the cell directory read-write. L1's init (guest-images/l1/init) starts tcService,
+ * runs the host suite and launches L2, whose serial console leaves L1 on its second serial port.
+ * Both consoles are written to files, each line stamped with the seconds since the cell started.
+ * Every phase has a deadline; a phase that overruns ends the cycle as a timeout in that phase.
+ */
+import type { Phase, PhaseTimeouts } from "./types.ts";
+import { merge, readLines, spawn, type Spawned } from "./proc.ts";
+
+/** Everything one boot needs. */
+export interface BootSpec {
+  qemu: string;
+  accel: "kvm" | "tcg";
+  cellDir: string;
+  l1Kernel: string;
+  l1Initrd: string;
+  l1Smp: number;
+  l1MemMb: number;
+  l2Smp: number;
+  l2Cpu: string;
+  l2MemMb: number;
+  /** Extra kernel command line for L2. */
+  l2Append: string;
+  l1Qemu: string[];
+  l2Qemu: string[];
+  timeouts: PhaseTimeouts;
+}
+
+/** What a boot showed. */
+export interface BootRecord {
+  /** Seconds spent in each phase reached. */
+  timings: Partial<Record<Phase, number>>;
+  timeout?: { phase: Phase; seconds: number };
+  /** The cycle could not run (QEMU did not start, L1 could not set up L2...). */
+  infraError?: string;
+  l1: string[];
+  l2: string[];
+  qemuExit: number | null;
+  /** L1 reached its end marker (the cycle ran to completion). */
+  completed: boolean;
+  /** The QEMU command line, for the record. */
+  argv: string[];
+}
+
+/** Markers printed by the init scripts, and the phase each one ends. */
+const MARKERS: { console: "l1" | "l2"; prefix: string; ends: Phase; next: Phase }[] = [
+  { console: "l1", prefix: "vtcio-l1: init", ends: "l1_boot", next: "clients" },
+  { console: "l1", prefix: "vtcio-l1: l2 start", ends: "clients", next: "l2_boot" },
+  { console: "l2", prefix: "vtcio-l2: init", ends: "l2_boot", next: "clients" },
+  { console: "l2", prefix: "vtcio-l2: done", ends: "clients", next: "shutdown" },
+];
+
+const SHUTDOWN_SECONDS = 60;
+
+/** The QEMU arguments for L1. */
+export function l1Args(spec: BootSpec, l2Socket: string): string[] {
+  const accel = spec.accel === "kvm"
+    ? ["-accel", "kvm", "-cpu", "host"]
+    : ["-accel", "tcg,thread=multi", "-cpu", "max"];
+  const quote = (s: string) => s.replaceAll('"', "");
+  const append = [
+    "console=ttyS0",
+    "panic=-1",
+    "loglevel=5",
+    `vtcio.l2_smp=${spec.l2Smp}`,
+    `vtcio.l2_cpu=${spec.l2Cpu}`,
+    `vtcio.l2_mem=${spec.l2MemMb}`,
+    `vtcio.l2_append="${quote(spec.l2Append)}"`,
+    `vtcio.l2_qemu="${quote(spec.l2Qemu.join(" "))}"`,
+  ].join(" ");
+  return [
+    ...accel,
+    "-smp",
+    String(spec.l1Smp),
+    "-m",
+    `${spec.l1MemMb}M`,
+    "-display",
+    "none",
+    "-nodefaults",
+    "-no-reboot",
+    "-kernel",
+    spec.l1Kernel,
+    "-initrd",
+    spec.l1Initrd,
+    "-append",
+    append,
+    "-chardev",
+    "stdio,id=l1con,signal=off",
+    "-serial",
+    "chardev:l1con",
+    "-chardev",
+    `socket,id=l2con,path=${l2Socket}`,
+    "-serial",
+    "chardev:l2con",
+    "-virtfs",
+    "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap",
+    "-virtfs",
+    `local,path=${spec.cellDir},mount_tag=cell,security_model=none,multidevs=remap`,
+    ...spec.l1Qemu,
+  ];
+}
+
+function stamp(seconds: number): string {
+  return `[${seconds.toFixed(3).padStart(10)}] `;
+}
+
+/**
+ * Runs one nested cycle and records both consoles. Never throws for what the guests do; throws
+ * only when the host itself fails (files cannot be written).
+ */
+export async function boot(
+  spec: BootSpec,
+  opts: { onPhase?: (p: Phase) => void; signal?: AbortSignal } = {},
+): Promise<BootRecord> {
+  const t0 = performance.now();
+  const now = () => (performance.now() - t0) / 1000;
+  const sockDir = await Deno.makeTempDir({ prefix: "vtcio-" });
+  const sock = `${sockDir}/l2.sock`;
+  const listener = Deno.listen({ transport: "unix", path: sock });
+  const l1Log = await Deno.open(`${spec.cellDir}/l1-console.log`, {
+    create: true,
+    write: true,
+    truncate: true,
+  });
+  const l2Log = await Deno.open(`${spec.cellDir}/l2-console.log`, {
+    create: true,
+    write: true,
+    truncate: true,
+  });
+  const enc = new TextEncoder();
+  const rec: BootRecord = {
+    timings: {},
+    l1: [],
+    l2: [],
+    qemuExit: null,
+    completed: false,
+    argv: [],
+  };
+  let phase: Phase = "l1_boot";
+  let phaseStart = 0;
+  let deadline = spec.timeouts.l1_boot;
+  const limitOf = (p: Phase): number =>
+    p === "shutdown" ? SHUTDOWN_SECONDS : spec.timeouts[p as keyof PhaseTimeouts] ?? 60;
+  const enter = (next: Phase) => {
+    const t = now();
+    rec.timings[phase] = (rec.timings[phase] ?? 0) + (t - phaseStart);
+    phase = next;
+    phaseStart = t;
+    deadline = limitOf(next);
+    opts.onPhase?.(next);
+  };
+
+  const args = l1Args(spec, sock);
+  rec.argv = [spec.qemu, ...args];
+  let qemu: Spawned;
+  try {
+    qemu = spawn(spec.qemu, args, { cwd: spec.cellDir });
+  } catch (e) {
+    listener.close();
+    l1Log.close();
+    l2Log.close();
+    await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+    return { ...rec, infraError: `QEMU did not start: ${(e as Error).message}` };
+  }
+  opts.onPhase?.("l1_boot");
+
+  const onLine = async (which: "l1" | "l2", line: string) => {
+    const t = now();
+    rec[which].push(line);
+    await (which === "l1" ? l1Log : l2Log).write(enc.encode(stamp(t) + line + "\n"));
+    for (const m of MARKERS) {
+      if (m.console === which && m.ends === phase && line.includes(m.prefix)) {
+        enter(m.next);
+        break;
+      }
+    }
+    if (which === "l1") {
+      const err = /vtcio-l1: error (.*)/.exec(line);
+      if (err && !rec.infraError) rec.infraError = `L1: ${err[1]}`;
+      if (line.includes("vtcio-l1: done")) rec.completed = true;
+    }
+  };
+
+  // L2's console arrives when QEMU connects to our socket (it does so at start).
+  const l2Reader = (async () => {
+    try {
+      const conn = await listener.accept();
+      for await (const line of readLines(conn.readable)) await onLine("l2", line);
+    } catch {
+      // Listener closed before QEMU connected: QEMU failed early.
+    }
+  })();
+  const l1Reader = (async () => {
+    for await (const line of merge(qemu.lines)) await onLine("l1", line);
+  })();
+
+  let killed = false;
+  const watchdog = setInterval(() => {
+    if (killed) return;
+    if (now() - phaseStart > deadline || opts.signal?.aborted) {
+      killed = true;
+      if (!opts.signal?.aborted) rec.timeout = { phase, seconds: deadline };
+      else rec.infraError = "Interrupted";
+      qemu.kill(2000);
+    }
+  }, 250);
+  const status = await qemu.status;
+  clearInterval(watchdog);
+  await qemu.kill(0);
+  await l1Reader;
+  listener.close();
+  await Promise.race([l2Reader, new Promise((r) => setTimeout(r, 1000))]);
+  rec.qemuExit = status.code;
+  rec.timings[phase] = (rec.timings[phase] ?? 0) + (now() - phaseStart);
+  l1Log.close();
+  l2Log.close();
+  await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+  if (!rec.completed && !rec.timeout && !rec.infraError && rec.l1.length === 0) {
+    rec.infraError = `QEMU exited with status ${status.code} before L1 printed anything`;
+  }
+  return rec;
+}

@@ -1,0 +1,229 @@
+/**
+ * One cell, start to verdict: kernels (L1 and L2), images, the nested boot, then the evidence
+ * (KTAP of both suites, crash reports of both consoles, facts) handed to classify().
+ */
+import type { Cell, CellResult, Phase, TestResult } from "./types.ts";
+import { BuildError, type KernelArtifact, type KernelBuilder } from "./kernel_build.ts";
+import { buildUserspace, busyboxGuestInitramfs, type ImagePaths, l1Initramfs } from "./images.ts";
+import { boot, type BootRecord } from "./boot.ts";
+import { parseKtap } from "./ktap.ts";
+import { detectCrashes } from "./crash_detect.ts";
+import { type CellEvidence, classify, type ConsoleCrash, crashLines } from "./classify.ts";
+import { writeFileAtomic } from "./results.ts";
+
+/** What every cell of a run shares. */
+export interface CellContext {
+  repo: string;
+  cache: string;
+  builder: KernelBuilder;
+  images: ImagePaths;
+  qemu: string;
+  accel: "kvm" | "tcg";
+  /** linux-source tarball per kernel version. */
+  tarballs: Record<string, string>;
+  /** Memory for L1 and L2, in MiB. */
+  l1MemMb: number;
+  l2MemMb: number;
+  signal?: AbortSignal;
+  /** The run directory, to name logs relative to it. */
+  runDir?: string;
+}
+
+/** Config fragments of a cell's L1 and L2 kernels, in merge order. */
+export function kernelFragments(cell: Cell, repo: string): { l1: string[]; l2: string[] } {
+  const c = `${repo}/kernel/configs`;
+  const rel = (p: string) => (p.startsWith("/") ? p : `${repo}/${p}`);
+  const l1 = [`${c}/base.config`, `${c}/l1.config`];
+  l1.push(`${c}/testdevice-${cell.testdevice ? "on" : "off"}.config`);
+  if (cell.debug === "kasan") l1.push(`${c}/kasan.config`);
+  return {
+    l1: [...l1, ...cell.effects.l1_config.map(rel)],
+    l2: [`${c}/base.config`, `${c}/l2.config`, ...cell.effects.l2_config.map(rel)],
+  };
+}
+
+/** The lines of L1's console between the host suite's markers. */
+export function hostSuiteLines(l1: string[]): string[] {
+  const begin = l1.findIndex((l) => l.includes("vtcio-l1: host-suite begin"));
+  if (begin < 0) return [];
+  const end = l1.findIndex((l, i) => i > begin && l.includes("vtcio-l1: host-suite end"));
+  return l1.slice(begin + 1, end < 0 ? undefined : end);
+}
+
+/** The measurement tcvm-launch registered for L2, as L1 printed it. */
+export function launchedMeasurement(l1: string[]): string | undefined {
+  for (const l of l1) {
+    const m = /vtcio: l2 measurement=([0-9a-f]{64})/.exec(l);
+    if (m) return m[1];
+  }
+  return undefined;
+}
+
+function crashesOf(lines: string[], console: "l1" | "l2"): ConsoleCrash[] {
+  return detectCrashes(lines).map((c) => ({ ...c, console }));
+}
+
+/**
+ * Judges a finished boot: suites, crashes, facts, and the runner's own checks (the guest's
+ * program hash must be the measurement its launcher registered).
+ */
+export function evidenceFromBoot(rec: BootRecord): CellEvidence {
+  const host = parseKtap(hostSuiteLines(rec.l1), "host");
+  const guest = parseKtap(rec.l2, "guest");
+  const tests: TestResult[] = [...host.tests, ...guest.tests];
+  const facts: Record<string, string> = { ...guest.facts };
+  const measured = launchedMeasurement(rec.l1);
+  if (measured) facts.l2_measurement = measured;
+  if (facts.support === "supported") {
+    const ok = measured !== undefined && facts.program_hash === measured;
+    tests.push({
+      name: "guest program hash is the launcher's measurement",
+      status: ok ? "ok" : "not ok",
+      number: tests.length + 1,
+      diagnostics: ok ? [] : [
+        `expected ${measured ?? "(no measurement printed by tcvm-launch)"}, got ${
+          facts.program_hash ?? "(none)"
+        }`,
+      ],
+      suite: "runner",
+    });
+  }
+  const complete = host.complete && guest.complete;
+  const problems = [
+    ...host.problems.map((p) => `host suite: ${p}`),
+    ...guest.problems.map((p) => `guest suite: ${p}`),
+  ];
+  if (host.documents === 0) problems.push("host suite printed no KTAP");
+  if (guest.documents === 0) problems.push("guest suite printed no KTAP");
+  return {
+    infraError: rec.infraError,
+    timeout: rec.timeout,
+    crashes: [...crashesOf(rec.l1, "l1"), ...crashesOf(rec.l2, "l2")],
+    tests,
+    ktapComplete: complete && host.documents > 0 && guest.documents > 0,
+    ktapProblems: problems,
+    facts,
+  };
+}
+
+/** Runs one cell and returns its result. Build failures become "build-error" results. */
+export async function runCell(
+  cell: Cell,
+  cellDir: string,
+  ctx: CellContext,
+  onPhase: (p: Phase) => void = () => {},
+): Promise<CellResult> {
+  const started = new Date();
+  const timings: Partial<Record<Phase, number>> = {};
+  const logs: Record<string, string> = {};
+  const facts: Record<string, string> = { accel: ctx.accel, l2_cpu: cell.l2_cpu };
+  await Deno.mkdir(cellDir, { recursive: true });
+  const finish = async (ev: CellEvidence): Promise<CellResult> => {
+    const verdict = classify(cell, ev);
+    // Logs are kept in the cell directory and named relative to the run directory.
+    const runDir = ctx.runDir ?? cellDir;
+    const relLogs: Record<string, string> = {};
+    for (const [name, path] of Object.entries(logs)) {
+      let inCell = path;
+      if (!path.startsWith(cellDir + "/")) {
+        inCell = `${cellDir}/${name}.log`;
+        await Deno.copyFile(path, inCell).catch(() => {});
+      }
+      if (await Deno.stat(inCell).then(() => true, () => false)) {
+        relLogs[name] = inCell.startsWith(runDir + "/") ? inCell.slice(runDir.length + 1) : inCell;
+      }
+    }
+    const result: CellResult = {
+      id: cell.id,
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+      phase: verdict.phase,
+      crash: ev.crashes.length > 0 ? crashLines(ev.crashes) : undefined,
+      tests: ev.tests,
+      timings,
+      logs: relLogs,
+      attempts: 1,
+      flaky: false,
+      facts: { ...facts, ...ev.facts },
+      started: started.toISOString(),
+      finished: new Date().toISOString(),
+    };
+    await writeFileAtomic(`${cellDir}/result.json`, JSON.stringify(result, null, 2) + "\n");
+    return result;
+  };
+  const empty: CellEvidence = { crashes: [], tests: [], ktapComplete: false, facts: {} };
+
+  const tarball = ctx.tarballs[cell.kernel];
+  if (!tarball) {
+    return await finish({
+      ...empty,
+      skipReason: `No linux-source tarball for kernel ${cell.kernel} on this host`,
+    });
+  }
+
+  // Build phase: kernels, userspace, images.
+  onPhase("build");
+  const t0 = performance.now();
+  let l1k: KernelArtifact, l2k: KernelArtifact, l1i: string, l2i: string;
+  try {
+    const frags = kernelFragments(cell, ctx.repo);
+    l1k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l1 }, tarball);
+    logs["l1-build"] = l1k.log;
+    l2k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l2 }, tarball);
+    logs["l2-build"] = l2k.log;
+    for (const d of [...l1k.dropped.map((x) => `L1 ${x}`), ...l2k.dropped.map((x) => `L2 ${x}`)]) {
+      facts[`dropped_option_${Object.keys(facts).length}`] = d;
+    }
+    facts.l1_kernel = l1k.release;
+    facts.l2_kernel = l2k.release;
+    timings.build = (performance.now() - t0) / 1000;
+    onPhase("image");
+    const t1 = performance.now();
+    const userspace = await buildUserspace(ctx.images);
+    l1i = await l1Initramfs(ctx.images, userspace);
+    l2i = await busyboxGuestInitramfs(ctx.images, userspace);
+    timings.image = (performance.now() - t1) / 1000;
+  } catch (e) {
+    timings.build = (performance.now() - t0) / 1000;
+    if (e instanceof BuildError) {
+      if (e.log) logs.build = e.log;
+      await Deno.writeTextFile(`${cellDir}/build-error.txt`, `${e.message}\n${e.tail}\n`);
+      logs["build-error"] = `${cellDir}/build-error.txt`;
+      return await finish({ ...empty, buildError: e.message });
+    }
+    throw e;
+  }
+  if (cell.guest !== "busybox") {
+    return await finish({
+      ...empty,
+      skipReason: `Guest ${cell.guest} is not supported by this runner yet`,
+    });
+  }
+  await Deno.copyFile(l2k.bzImage, `${cellDir}/l2-bzImage`);
+  await Deno.copyFile(l2i, `${cellDir}/l2-initrd.cpio.gz`);
+
+  const rec = await boot({
+    qemu: ctx.qemu,
+    accel: ctx.accel,
+    cellDir,
+    l1Kernel: l1k.bzImage,
+    l1Initrd: l1i,
+    l1Smp: cell.l1_smp,
+    l1MemMb: ctx.l1MemMb,
+    l2Smp: cell.l2_smp,
+    l2Cpu: cell.l2_cpu,
+    l2MemMb: ctx.l2MemMb,
+    l2Append: `vtcio.cell=${cell.id}`,
+    l1Qemu: cell.effects.l1_qemu,
+    l2Qemu: cell.effects.l2_qemu,
+    timeouts: cell.timeouts,
+  }, { onPhase, signal: ctx.signal });
+  Object.assign(timings, rec.timings);
+  logs["l1-console"] = `${cellDir}/l1-console.log`;
+  logs["l2-console"] = `${cellDir}/l2-console.log`;
+  logs.tcservice = `${cellDir}/tcservice.log`;
+  facts.qemu_argv = rec.argv.join(" ");
+  await Deno.remove(`${cellDir}/l2-bzImage`).catch(() => {});
+  await Deno.remove(`${cellDir}/l2-initrd.cpio.gz`).catch(() => {});
+  return await finish(evidenceFromBoot(rec));
+}

@@ -1,0 +1,212 @@
+/**
+ * vtcio's command line: the only module that parses arguments or exits.
+ *
+ *   matrix [run] [FILE] [--only F] [--shard K/N] [--retry N] [--resume RUN] [--jobs N]
+ *   matrix plan [--explain] [FILE]
+ *   doctor
+ */
+import { parseArgs } from "node:util";
+import { parseMatrix } from "./matrix_parse.ts";
+import { MatrixError } from "./matrix_error.ts";
+import { expandMatrix, parseShard, selectCells, SelectionError } from "./plan.ts";
+import { newRunId, RunStore } from "./results.ts";
+import { MultiReporter } from "./reporter.ts";
+import { TerminalReporter } from "./reporter_terminal.ts";
+import { JsonReporter } from "./reporter_json.ts";
+import { JunitReporter } from "./reporter_junit.ts";
+import { KernelBuilder } from "./kernel_build.ts";
+import { runCell } from "./cell_run.ts";
+import { runCells } from "./runner.ts";
+import { installSignalHandlers, run } from "./proc.ts";
+import { sha256Hex } from "./hash.ts";
+import { hostFacts } from "./host_facts.ts";
+import { doctorOk, doctorRows, renderDoctor } from "./doctor.ts";
+
+const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+const DEFAULT_MATRIX = "matrix/smoke.yaml";
+
+/** A mistake in how the command was called: exit code 2 with the message. */
+class UsageError extends Error {}
+
+function cacheRoot(): string {
+  return Deno.env.get("VTCIO_CACHE") ?? `${repo}/.cache`;
+}
+
+function resultsRoot(): string {
+  return Deno.env.get("VTCIO_RESULTS") ?? `${repo}/results`;
+}
+
+async function loadPlan(file: string) {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new UsageError(`Cannot read matrix file ${file}: ${(e as Error).message}`);
+  }
+  const spec = parseMatrix(text, file);
+  return { spec, plan: expandMatrix(spec), sha256: await sha256Hex(text) };
+}
+
+async function cmdPlan(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { explain: { type: "boolean" }, only: { type: "string" }, shard: { type: "string" } },
+  });
+  const file = positionals[0] ?? DEFAULT_MATRIX;
+  const { plan } = await loadPlan(file);
+  const cells = selectCells(plan.cells, {
+    only: values.only,
+    shard: values.shard ? parseShard(values.shard) : undefined,
+  });
+  for (const c of cells) console.log(c.id);
+  console.log(`${cells.length} cell(s), ${plan.excluded.length} combination(s) excluded`);
+  if (values.explain) {
+    console.log("");
+    for (const line of plan.explain) console.log(line);
+  }
+  return 0;
+}
+
+async function cmdRun(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      only: { type: "string" },
+      shard: { type: "string" },
+      retry: { type: "string", default: "0" },
+      resume: { type: "string" },
+      jobs: { type: "string" },
+    },
+  });
+  const retries = Number(values.retry);
+  if (!Number.isInteger(retries) || retries < 0) {
+    throw new UsageError(`--retry takes a whole number, not "${values.retry}"`);
+  }
+  const facts = await hostFacts();
+  const rows = doctorRows(facts);
+  if (!doctorOk(rows)) {
+    console.error(renderDoctor(rows));
+    throw new UsageError("This host cannot run the matrix: see the table above");
+  }
+  let store: RunStore;
+  let file: string;
+  if (values.resume) {
+    store = await RunStore.open(resultsRoot(), values.resume, Deno.args);
+    file = store.record.matrix.file;
+  } else {
+    file = positionals[0] ?? DEFAULT_MATRIX;
+  }
+  const { spec, plan, sha256 } = await loadPlan(file);
+  const selected = selectCells(plan.cells, {
+    only: values.only,
+    shard: values.shard ? parseShard(values.shard) : undefined,
+  });
+  if (selected.length === 0) throw new UsageError(`No cell of ${file} matches the selection`);
+  const cores = navigator.hardwareConcurrency || 2;
+  const jobs = values.jobs ? Number(values.jobs) : cores;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number >= 1`);
+  if (values.resume) {
+    store = store!;
+  } else {
+    store = await RunStore.create(resultsRoot(), {
+      run_id: newRunId(),
+      matrix: { file, name: spec.name, sha256 },
+      host: Object.fromEntries(
+        Object.entries(facts).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]),
+      ),
+      versions: await versions(),
+      planned: selected.map((c) => c.id),
+      argv: Deno.args,
+    });
+  }
+  const todo = values.resume ? selected.filter((c) => store.pending().includes(c.id)) : selected;
+  const controller = new AbortController();
+  installSignalHandlers((sig) => {
+    controller.abort();
+    console.error(`\nvtcio: ${sig}: stopped QEMU; results so far are in ${store.dir}`);
+    store.finish("interrupted").finally(() => Deno.exit(sig === "SIGINT" ? 130 : 143));
+  });
+  const cache = cacheRoot();
+  const reporter = new MultiReporter([
+    new TerminalReporter({
+      matrixFile: file,
+      rerunCommand: (id) => `./vtcio matrix run ${file} --only id=${id}`,
+    }),
+    new JsonReporter(store),
+    new JunitReporter(store.junitPath),
+  ]);
+  const summary = await runCells({
+    store,
+    cells: todo,
+    reporter,
+    runCell,
+    jobs,
+    retries,
+    signal: controller.signal,
+    ctx: {
+      repo,
+      cache,
+      builder: new KernelBuilder({ repo, cache }),
+      images: { repo, cache, busybox: facts.busybox ?? "/bin/busybox" },
+      qemu: facts.qemu.path,
+      accel: facts.accel,
+      tarballs: facts.kernelSources,
+      l1MemMb: 1536,
+      l2MemMb: 256,
+      signal: controller.signal,
+      runDir: store.dir,
+    },
+  });
+  return summary.unexpected.length > 0 || summary.status !== "complete" ? 1 : 0;
+}
+
+async function versions(): Promise<Record<string, string>> {
+  const out: Record<string, string> = { deno: Deno.version.deno };
+  const git = await run("git", ["-C", repo, "rev-parse", "HEAD"]);
+  if (git.code === 0) out.vtcio = git.stdout.trim();
+  const gcc = await run("gcc", ["--version"]);
+  out.gcc = gcc.stdout.split("\n")[0];
+  return out;
+}
+
+async function cmdDoctor(): Promise<number> {
+  const rows = doctorRows(await hostFacts());
+  console.log(renderDoctor(rows));
+  return doctorOk(rows) ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "matrix": {
+      const [sub, ...args] = rest;
+      if (sub === "plan") return await cmdPlan(args);
+      if (sub === "run") return await cmdRun(args);
+      return await cmdRun(rest);
+    }
+    case "doctor":
+      return await cmdDoctor();
+    default:
+      throw new UsageError(
+        `Unknown command "${cmd ?? ""}": use matrix [run|plan], doctor`,
+      );
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (e) {
+    if (e instanceof MatrixError || e instanceof UsageError || e instanceof SelectionError) {
+      console.error(`vtcio: ${e.message}`);
+      Deno.exit(2);
+    }
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`vtcio: ${e.message}`);
+      Deno.exit(2);
+    }
+    throw e;
+  }
+}

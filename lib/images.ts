@@ -1,0 +1,139 @@
+/**
+ * Guest images: the userspace programs (tcService, clients, launcher) built statically, and the
+ * initramfs of L1 and of the busybox L2 guest, each cached by the hash of what goes into it.
+ */
+import { run, type Runner } from "./proc.ts";
+import { sha256Hex, sha256OfFiles } from "./hash.ts";
+import { cpioArchive, type CpioEntry, gzip } from "./cpio.ts";
+import { BuildError } from "./kernel_build.ts";
+import { writeFileAtomic } from "./results.ts";
+
+/** Where the project's files and caches are. */
+export interface ImagePaths {
+  repo: string;
+  cache: string;
+  /** The static busybox to put in images. */
+  busybox: string;
+}
+
+/** The static programs of kernel/userspace. */
+export const USERSPACE_PROGRAMS = [
+  "tcservice",
+  "tcio-host-suite",
+  "tcio-guest-suite",
+  "tcvm-launch",
+  "tcio-other",
+] as const;
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) {
+      if (e.name !== "build") out.push(...await listFiles(p));
+    } else if (e.isFile) out.push(p);
+  }
+  return out.sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+/** Builds kernel/userspace statically (cached); returns the directory holding the programs. */
+export async function buildUserspace(paths: ImagePaths, runner: Runner = run): Promise<string> {
+  const src = `${paths.repo}/kernel/userspace`;
+  const inputs = [...await listFiles(src), `${paths.repo}/kernel/include/uapi/linux/tciodd.h`];
+  const gcc = await runner("gcc", ["--version"]);
+  const key = (await sha256Hex(
+    (await sha256OfFiles(paths.repo, inputs)) + gcc.stdout.split("\n")[0],
+  )).slice(0, 24);
+  const out = `${paths.cache}/userspace/${key}`;
+  if (await exists(`${out}/.done`)) return out;
+  const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+  await Deno.mkdir(tmp, { recursive: true });
+  const r = await runner("make", ["-C", src, `O=${tmp}`, "-j2"]);
+  if (r.code !== 0) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw new BuildError(
+      "Building kernel/userspace failed",
+      "",
+      (r.stdout + r.stderr).slice(-4000),
+    );
+  }
+  for (const p of USERSPACE_PROGRAMS) {
+    if (!(await exists(`${tmp}/${p}`))) {
+      throw new BuildError(`kernel/userspace did not produce ${p}`, "", r.stdout.slice(-2000));
+    }
+  }
+  await Deno.writeTextFile(`${tmp}/.done`, key);
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, out);
+  return out;
+}
+
+/** A file to put into an image: where it comes from and where it goes. */
+export interface ImageFile {
+  from: string;
+  to: string;
+  mode: number;
+}
+
+const BASE_DIRS = ["bin", "dev", "proc", "sys", "tmp", "run", "etc", "usr", "usr/bin", "usr/sbin"];
+
+/** Assembles a gzip initramfs from files (cached by their content); returns its path. */
+export async function initramfs(
+  name: string,
+  files: ImageFile[],
+  extraDirs: string[],
+  paths: ImagePaths,
+): Promise<string> {
+  const datas = await Promise.all(files.map((f) => Deno.readFile(f.from)));
+  const parts = await Promise.all(
+    files.map(async (f, i) => `${f.to}\0${f.mode}\0${await sha256Hex(datas[i])}`),
+  );
+  const key = (await sha256Hex(["vtcio-initramfs-1", name, ...extraDirs, ...parts].join("\n")))
+    .slice(0, 24);
+  const out = `${paths.cache}/images/${name}-${key}.cpio.gz`;
+  if (await exists(out)) return out;
+  const dirs = [...new Set([...BASE_DIRS, ...extraDirs])];
+  const entries: CpioEntry[] = [
+    ...dirs.map((d): CpioEntry => ({ type: "dir", path: d })),
+    { type: "char", path: "dev/console", major: 5, minor: 1 },
+    ...files.map((f, i): CpioEntry => ({ type: "file", path: f.to, data: datas[i], mode: f.mode })),
+  ];
+  await Deno.mkdir(`${paths.cache}/images`, { recursive: true });
+  await writeFileAtomic(out, await gzip(cpioArchive(entries)));
+  return out;
+}
+
+/** L1's initramfs: busybox, the L1 init, tcService, the host suite and the VM launcher. */
+export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<string> {
+  return initramfs(
+    "l1",
+    [
+      { from: paths.busybox, to: "bin/busybox", mode: 0o755 },
+      { from: `${paths.repo}/guest-images/l1/init`, to: "init", mode: 0o755 },
+      { from: `${userspace}/tcservice`, to: "usr/sbin/tcservice", mode: 0o755 },
+      { from: `${userspace}/tcio-host-suite`, to: "usr/bin/tcio-host-suite", mode: 0o755 },
+      { from: `${userspace}/tcio-other`, to: "usr/bin/tcio-other", mode: 0o755 },
+      { from: `${userspace}/tcvm-launch`, to: "usr/bin/tcvm-launch", mode: 0o755 },
+    ],
+    ["host", "cell", "var", "var/lib", "var/lib/tcservice"],
+    paths,
+  );
+}
+
+/** The busybox guest's initramfs: busybox, the L2 init and the guest suite. */
+export function busyboxGuestInitramfs(paths: ImagePaths, userspace: string): Promise<string> {
+  return initramfs(
+    "l2-busybox",
+    [
+      { from: paths.busybox, to: "bin/busybox", mode: 0o755 },
+      { from: `${paths.repo}/guest-images/busybox/init`, to: "init", mode: 0o755 },
+      { from: `${userspace}/tcio-guest-suite`, to: "usr/bin/tcio-guest-suite", mode: 0o755 },
+    ],
+    ["vtcio"],
+    paths,
+  );
+}

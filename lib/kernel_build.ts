@@ -1,0 +1,354 @@
+/**
+ * Kernel builds: Debian's linux-source tarball, prepared with vtcio's overlay and patch series,
+ * configured from tinyconfig plus config fragments (the kernel's own merge_config.sh and
+ * olddefconfig), and built with ccache. Each build is cached under a key made from the source
+ * release, the patch series, the normalized final .config and the compiler: cells that share a
+ * config share one build directory and one bzImage.
+ */
+import { run, type Runner } from "./proc.ts";
+import { sha256Hex, sha256OfFiles } from "./hash.ts";
+import { writeFileAtomic } from "./results.ts";
+
+/** What to build. */
+export interface KernelSpec {
+  /** Matrix kernel value, e.g. "6.1": names the patch series and the linux-source package. */
+  version: string;
+  /** Config fragments (absolute paths), merged in order over tinyconfig. */
+  fragments: string[];
+}
+
+/** Where things are. */
+export interface BuildPaths {
+  /** The vtcio checkout. */
+  repo: string;
+  /** Cache root (sources, build directories, finished kernels, ccache). */
+  cache: string;
+  /** linux-source tarball for this version. */
+  tarball: string;
+}
+
+/** A built kernel. */
+export interface KernelArtifact {
+  key: string;
+  bzImage: string;
+  config: string;
+  log: string;
+  /** Kernel release of the source, e.g. "6.1.192". */
+  release: string;
+  /** Options a fragment asked for that the final .config does not have. */
+  dropped: string[];
+  cached: boolean;
+  seconds: number;
+}
+
+/** A kernel that failed to configure or build. */
+export class BuildError extends Error {
+  constructor(message: string, readonly log: string, readonly tail: string) {
+    super(message);
+    this.name = "BuildError";
+  }
+}
+
+/** Files whose content decides the prepared source tree. */
+export function patchInputs(repo: string, version: string): string[] {
+  const k = `${repo}/kernel`;
+  return [
+    `${k}/scripts/prepare-tree.sh`,
+    `${k}/include/uapi/linux/tciodd.h`,
+    `${k}/include/linux/tciodd.h`,
+    `${k}/arch/x86/kvm/vmdd.c`,
+    `${k}/arch/x86/kvm/vmdd.h`,
+    `${k}/drivers/misc/tciodd/Kconfig`,
+    `${k}/drivers/misc/tciodd/Makefile`,
+    `${k}/drivers/misc/tciodd/tciodd_host.c`,
+    `${k}/drivers/misc/tciodd/ktciodd.c`,
+    ...[...Deno.readDirSync(`${k}/patches/${version}`)]
+      .filter((e) => e.name.endsWith(".patch"))
+      .map((e) => `${k}/patches/${version}/${e.name}`)
+      .sort(),
+  ];
+}
+
+/**
+ * Keeps only the option lines of a .config (drops the generated header with the compiler and
+ * kernel version, and blank lines), so that equal configurations compare equal.
+ */
+export function normalizeConfig(text: string): string {
+  return text.split("\n")
+    .filter((l) => /^CONFIG_\w+=/.test(l) || /^# CONFIG_\w+ is not set$/.test(l))
+    .join("\n") + "\n";
+}
+
+/** Parses option lines of a config or fragment into name -> value ("n" for "is not set"). */
+export function parseConfig(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const set = /^(CONFIG_\w+)=(.*)$/.exec(line);
+    if (set) out.set(set[1], set[2]);
+    const unset = /^# (CONFIG_\w+) is not set$/.exec(line);
+    if (unset) out.set(unset[1], "n");
+  }
+  return out;
+}
+
+/** Options requested by fragments whose final value differs (an unmet dependency dropped them). */
+export function droppedOptions(
+  fragments: Map<string, string>,
+  final: Map<string, string>,
+): string[] {
+  const out: string[] = [];
+  for (const [name, want] of fragments) {
+    const got = final.get(name) ?? "n";
+    if (got !== want) out.push(`${name}=${want} (final .config: ${got === "n" ? "not set" : got})`);
+  }
+  return out;
+}
+
+/** Reads VERSION.PATCHLEVEL.SUBLEVEL from a kernel tree's Makefile. */
+export function releaseFromMakefile(text: string): string {
+  const get = (k: string) => new RegExp(`^${k} = (\\S*)`, "m").exec(text)?.[1] ?? "";
+  const extra = get("EXTRAVERSION");
+  return `${get("VERSION")}.${get("PATCHLEVEL")}.${get("SUBLEVEL")}${extra}`;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function tail(text: string, lines = 30): string {
+  return text.split("\n").slice(-lines).join("\n");
+}
+
+/** Environment for reproducible, ccache-friendly builds. */
+export function buildEnv(cache: string): Record<string, string> {
+  return {
+    CCACHE_DIR: `${cache}/ccache`,
+    CCACHE_MAXSIZE: "20G",
+    CCACHE_BASEDIR: cache,
+    KBUILD_BUILD_TIMESTAMP: "Thu Jan  1 00:00:00 UTC 2026",
+    KBUILD_BUILD_USER: "vtcio",
+    KBUILD_BUILD_HOST: "vtcio",
+    LC_ALL: "C",
+  };
+}
+
+/** Builds kernels, sharing work between cells of one run. */
+export class KernelBuilder {
+  #trees = new Map<string, Promise<{ dir: string; release: string }>>();
+  #builds = new Map<string, Promise<KernelArtifact>>();
+  /** Builds run one at a time: each uses every core, and a later one seeds from an earlier. */
+  #lock: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly paths: { repo: string; cache: string },
+    readonly runner: Runner = run,
+    readonly jobs = navigator.hardwareConcurrency || 2,
+  ) {}
+
+  /** The prepared source tree for a version (extracted and patched once, then reused). */
+  tree(version: string, tarball: string): Promise<{ dir: string; release: string }> {
+    const key = version + "\0" + tarball;
+    let p = this.#trees.get(key);
+    if (!p) {
+      p = this.#prepareTree(version, tarball);
+      this.#trees.set(key, p);
+      p.catch(() => this.#trees.delete(key));
+    }
+    return p;
+  }
+
+  /**
+   * One stable tree per version and tarball. When the patch series changes, a fresh tree is
+   * prepared aside and synced in by content, so unchanged files keep their times and kbuild and
+   * ccache only redo what the change touched.
+   */
+  async #prepareTree(version: string, tarball: string): Promise<{ dir: string; release: string }> {
+    const { repo, cache } = this.paths;
+    const patchHash = (await sha256OfFiles(`${repo}/kernel`, patchInputs(repo, version)))
+      .slice(0, 16);
+    const tarStat = await Deno.stat(tarball);
+    const id = (await sha256Hex(`${tarball}\0${tarStat.size}\0${tarStat.mtime?.getTime()}`))
+      .slice(0, 8);
+    const dir = `${cache}/src/${version}-${id}`;
+    const stamp = `${dir}/.vtcio-patches`;
+    if ((await Deno.readTextFile(stamp).catch(() => "")) !== patchHash) {
+      const tmp = `${dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+      await Deno.mkdir(tmp, { recursive: true });
+      try {
+        const x = await this.runner("tar", ["-xJf", tarball, "-C", tmp, "--strip-components=1"]);
+        if (x.code !== 0) throw new BuildError(`Cannot extract ${tarball}`, "", x.stderr);
+        const p = await this.runner(`${repo}/kernel/scripts/prepare-tree.sh`, [version, tmp]);
+        if (p.code !== 0) {
+          throw new BuildError(
+            `The ${version} patch series does not apply`,
+            "",
+            p.stdout + p.stderr,
+          );
+        }
+        await Deno.mkdir(dir, { recursive: true });
+        await Deno.remove(stamp).catch(() => {});
+        const r = await this.runner("rsync", [
+          "-rlc",
+          "--delete",
+          "--exclude=/.vtcio-patches",
+          `${tmp}/`,
+          `${dir}/`,
+        ]);
+        if (r.code !== 0) throw new BuildError(`Cannot sync ${dir}`, "", r.stderr);
+        await Deno.writeTextFile(stamp, patchHash);
+      } finally {
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
+      }
+    }
+    const release = releaseFromMakefile(await Deno.readTextFile(`${dir}/Makefile`));
+    return { dir, release: `${release}+vtcio.${patchHash.slice(0, 8)}` };
+  }
+
+  /** Configures and builds a kernel, or returns the cached one. Throws {@link BuildError}. */
+  build(spec: KernelSpec, tarball: string, logDir?: string): Promise<KernelArtifact> {
+    return this.#configure(spec, tarball).then(({ key, config, release, dropped, tree }) => {
+      let p = this.#builds.get(key);
+      if (!p) {
+        const start = this.#lock.catch(() => {});
+        p = start.then(() => this.#build(key, config, release, dropped, tree, logDir));
+        this.#lock = p;
+        this.#builds.set(key, p);
+        p.catch(() => this.#builds.delete(key));
+      }
+      return p;
+    });
+  }
+
+  /** Final .config and cache key for a spec, without building. */
+  async #configure(spec: KernelSpec, tarball: string) {
+    const { cache } = this.paths;
+    const { dir: tree, release } = await this.tree(spec.version, tarball);
+    const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
+    const cfgId = (await sha256Hex([tree, ...fragText].join("\0"))).slice(0, 20);
+    const cfgDir = `${cache}/cfg/${cfgId}`;
+    if (!(await exists(`${cfgDir}/.config.final`))) {
+      await Deno.mkdir(cfgDir, { recursive: true });
+      const log = `${cfgDir}/configure.log`;
+      const env = buildEnv(cache);
+      const steps: [string, string[]][] = [
+        ["make", ["-C", tree, `O=${cfgDir}`, "tinyconfig"]],
+        [`${tree}/scripts/kconfig/merge_config.sh`, [
+          "-m",
+          "-O",
+          cfgDir,
+          `${cfgDir}/.config`,
+          ...spec.fragments,
+        ]],
+        ["make", ["-C", tree, `O=${cfgDir}`, "olddefconfig"]],
+      ];
+      for (const [cmd, args] of steps) {
+        const r = await this.runner(cmd, args, { cwd: tree, env, logFile: log });
+        if (r.code !== 0) {
+          const text = await Deno.readTextFile(log).catch(() => "");
+          throw new BuildError(`Configuring ${spec.version} failed`, log, tail(text));
+        }
+      }
+      await Deno.copyFile(`${cfgDir}/.config`, `${cfgDir}/.config.final`);
+    }
+    const config = normalizeConfig(await Deno.readTextFile(`${cfgDir}/.config.final`));
+    const wanted = new Map<string, string>();
+    for (const t of fragText) for (const [k, v] of parseConfig(t)) wanted.set(k, v);
+    const dropped = droppedOptions(wanted, parseConfig(config));
+    const gcc = await this.runner("gcc", ["--version"]);
+    const key = (await sha256Hex(
+      [spec.version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
+    )).slice(0, 24);
+    return { key, config, release, dropped, tree };
+  }
+
+  async #build(
+    key: string,
+    config: string,
+    release: string,
+    dropped: string[],
+    tree: string,
+    logDir?: string,
+  ): Promise<KernelArtifact> {
+    const { cache } = this.paths;
+    const out = `${cache}/kernels/${key}`;
+    const artifact = (cached: boolean, seconds: number): KernelArtifact => ({
+      key,
+      bzImage: `${out}/bzImage`,
+      config: `${out}/config`,
+      log: `${out}/build.log`,
+      release,
+      dropped,
+      cached,
+      seconds,
+    });
+    if (await exists(`${out}/bzImage`)) return artifact(true, 0);
+    const started = performance.now();
+    const obj = `${cache}/build/${key}`;
+    await this.#seed(obj, tree);
+    await Deno.mkdir(logDir ?? out, { recursive: true });
+    const log = `${obj}/build.log`;
+    await Deno.writeTextFile(log, "");
+    await Deno.writeTextFile(`${obj}/.config`, config);
+    const env = buildEnv(cache);
+    for (
+      const args of [
+        ["-C", tree, `O=${obj}`, "olddefconfig"],
+        ["-C", tree, `O=${obj}`, `-j${this.jobs}`, "CC=ccache gcc", "bzImage"],
+      ]
+    ) {
+      const r = await this.runner("make", args, { cwd: tree, env, logFile: log });
+      if (r.code !== 0) {
+        const text = await Deno.readTextFile(log).catch(() => "");
+        throw new BuildError(`Building kernel ${release} (${key}) failed`, log, tail(text));
+      }
+    }
+    const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    await Deno.mkdir(tmp, { recursive: true });
+    await Deno.copyFile(`${obj}/arch/x86/boot/bzImage`, `${tmp}/bzImage`);
+    await Deno.copyFile(`${obj}/.config`, `${tmp}/config`);
+    await Deno.copyFile(log, `${tmp}/build.log`);
+    const seconds = (performance.now() - started) / 1000;
+    await writeFileAtomic(
+      `${tmp}/meta.json`,
+      JSON.stringify({ key, release, tree, dropped, seconds }, null, 2) + "\n",
+    );
+    await Deno.remove(out, { recursive: true }).catch(() => {});
+    await Deno.rename(tmp, out);
+    await Deno.writeTextFile(`${obj}/.vtcio-tree`, tree);
+    return artifact(false, seconds);
+  }
+
+  /**
+   * Starts a build directory as a copy of a finished one of the same tree (times kept), so that
+   * kbuild rebuilds only the objects the new .config changes.
+   */
+  async #seed(obj: string, tree: string): Promise<void> {
+    if (await exists(obj)) return;
+    const root = `${this.paths.cache}/build`;
+    await Deno.mkdir(root, { recursive: true });
+    let best: { dir: string; mtime: number } | undefined;
+    for await (const e of Deno.readDir(root)) {
+      const dir = `${root}/${e.name}`;
+      const owner = await Deno.readTextFile(`${dir}/.vtcio-tree`).catch(() => "");
+      if (owner !== tree) continue;
+      const mtime = (await Deno.stat(`${dir}/.vtcio-tree`)).mtime?.getTime() ?? 0;
+      if (!best || mtime > best.mtime) best = { dir, mtime };
+    }
+    if (best) {
+      const tmp = `${obj}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+      const r = await this.runner("cp", ["-a", best.dir, tmp]);
+      if (r.code === 0) {
+        await Deno.remove(`${tmp}/.vtcio-tree`).catch(() => {});
+        await Deno.rename(tmp, obj);
+        return;
+      }
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+    await Deno.mkdir(obj, { recursive: true });
+  }
+}
