@@ -54,6 +54,8 @@ struct fake_file {
  * @files: files
  * @exe_hash_calls: how often exe_hash ran
  * @exe_hash_rc: if non-zero, exe_hash fails with it
+ * @reuse_pid: if non-zero, exe_hash of this pid gives it a new start
+ *             time afterwards, as if the pid were reused while hashing
  * @spawn_rc: if non-zero, spawn fails with it
  * @spawn_argv: copy of the last argv spawned, joined by '|'
  * @next_pid: pid of the next spawned program
@@ -65,6 +67,7 @@ struct fake {
 	struct fake_file files[FAKE_MAX_FILES];
 	int exe_hash_calls;
 	int exe_hash_rc;
+	pid_t reuse_pid;
 	int spawn_rc;
 	char spawn_argv[512];
 	pid_t next_pid;
@@ -242,6 +245,8 @@ static int fake_exe_hash(void *ctx, pid_t pid, unsigned char *hash,
 		return -ESRCH;
 	memcpy(hash, p->hash, TCIO_SHA256_LEN);
 	*id = p->id;
+	if (fk.reuse_pid == pid)
+		p->start += 100000;
 	return 0;
 }
 
@@ -1267,6 +1272,24 @@ static void test_host_pid_reuse(void)
 	prog_hash_of("/usr/bin/exec-ed", fake_proc(101)->hash);
 	EXPECT_STATUS(unseal(c, &host_user, blob, bl, out, &ol),
 		      TCIO_STATUS_DENIED, "after exec of another program");
+
+	/* A new process of the same program reusing the pid is re-hashed. */
+	proc_set(101, 1888, "/usr/bin/client-a");
+	fake_proc(101)->id.ino = 1;
+	prog_hash(c, &host_user, 0, h);
+	ol = (size_t)fk.exe_hash_calls;
+	proc_set(101, 1889, "/usr/bin/client-a");
+	fake_proc(101)->id.ino = 1;
+	prog_hash(c, &host_user, 0, h);
+	EXPECT_INT(fk.exe_hash_calls, ol + 1,
+		   "new process, same executable: hashed afresh");
+
+	/* The pid is reused while its executable is hashed. */
+	proc_set(101, 1900, "/usr/bin/client-a");
+	fk.reuse_pid = 101;
+	EXPECT_STATUS(prog_hash(c, &host_user, 0, h), TCIO_STATUS_FAILED,
+		      "pid reused while hashing");
+	fk.reuse_pid = 0;
 
 	/* A process gone after hashing (pid reused meanwhile) fails. */
 	proc_kill(101);
