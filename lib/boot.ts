@@ -217,8 +217,10 @@ export async function boot(
   l1Log.close();
   l2Log.close();
   await Deno.remove(sockDir, { recursive: true }).catch(() => {});
-  if (!rec.completed && !rec.timeout && !rec.infraError && rec.l1.length === 0) {
-    rec.infraError = `QEMU exited with status ${status.code} before L1 printed anything`;
+  if (!rec.completed && !rec.timeout && !rec.infraError && status.code !== 0) {
+    // QEMU itself failed (bad arguments, missing file, killed): the cycle never ran properly.
+    const last = rec.l1.slice(-3).join(" | ") || "no output";
+    rec.infraError = `QEMU exited with status ${status.code} in ${phase}: ${last}`;
   }
   return rec;
 }

@@ -92,7 +92,7 @@ export async function initramfs(
   const parts = await Promise.all(
     files.map(async (f, i) => `${f.to}\0${f.mode}\0${await sha256Hex(datas[i])}`),
   );
-  const key = (await sha256Hex(["vtcio-initramfs-1", name, ...extraDirs, ...parts].join("\n")))
+  const key = (await sha256Hex(["vtcio-initramfs-2", name, ...extraDirs, ...parts].join("\n")))
     .slice(0, 24);
   const out = `${paths.cache}/images/${name}-${key}.cpio.gz`;
   if (await exists(out)) return out;
@@ -100,6 +100,8 @@ export async function initramfs(
   const entries: CpioEntry[] = [
     ...dirs.map((d): CpioEntry => ({ type: "dir", path: d })),
     { type: "char", path: "dev/console", major: 5, minor: 1 },
+    // The init scripts start with #!/bin/sh; busybox installs its other links itself.
+    { type: "symlink", path: "bin/sh", target: "busybox" },
     ...files.map((f, i): CpioEntry => ({ type: "file", path: f.to, data: datas[i], mode: f.mode })),
   ];
   await Deno.mkdir(`${paths.cache}/images`, { recursive: true });
