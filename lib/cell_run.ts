@@ -38,7 +38,15 @@ export function kernelFragments(cell: Cell, repo: string): { l1: string[]; l2: s
   if (cell.debug === "kasan") l1.push(`${c}/kasan.config`);
   return {
     l1: [...l1, ...cell.effects.l1_config.map(rel)],
-    l2: [`${c}/base.config`, `${c}/l2.config`, ...cell.effects.l2_config.map(rel)],
+    // L2 is L1's TESTDEVICE-off configuration plus the guest driver: a guest kernel may carry
+    // KVM (Debian's does), and sharing L1's options lets its build reuse L1's objects.
+    l2: [
+      `${c}/base.config`,
+      `${c}/l1.config`,
+      `${c}/testdevice-off.config`,
+      `${c}/l2.config`,
+      ...cell.effects.l2_config.map(rel),
+    ],
   };
 }
 

@@ -104,6 +104,15 @@ export function droppedOptions(
   return out;
 }
 
+/** Number of options whose values differ between two configurations. */
+export function configDistance(a: Map<string, string>, b: Map<string, string>): number {
+  let n = 0;
+  for (const k of new Set([...a.keys(), ...b.keys()])) {
+    if ((a.get(k) ?? "n") !== (b.get(k) ?? "n")) n++;
+  }
+  return n;
+}
+
 /** Reads VERSION.PATCHLEVEL.SUBLEVEL from a kernel tree's Makefile. */
 export function releaseFromMakefile(text: string): string {
   const get = (k: string) => new RegExp(`^${k} = (\\S*)`, "m").exec(text)?.[1] ?? "";
@@ -289,7 +298,7 @@ export class KernelBuilder {
     if (await exists(`${out}/bzImage`)) return artifact(true, 0);
     const started = performance.now();
     const obj = `${cache}/build/${key}`;
-    await this.#seed(obj, tree);
+    await this.#seed(obj, tree, config);
     await Deno.mkdir(logDir ?? out, { recursive: true });
     const log = `${obj}/build.log`;
     await Deno.writeTextFile(log, "");
@@ -324,20 +333,22 @@ export class KernelBuilder {
   }
 
   /**
-   * Starts a build directory as a copy of a finished one of the same tree (times kept), so that
-   * kbuild rebuilds only the objects the new .config changes.
+   * Starts a build directory as a copy of the finished one of the same tree whose .config is
+   * closest (times kept), so that kbuild rebuilds only the objects the new .config changes.
    */
-  async #seed(obj: string, tree: string): Promise<void> {
+  async #seed(obj: string, tree: string, config: string): Promise<void> {
     if (await exists(obj)) return;
     const root = `${this.paths.cache}/build`;
     await Deno.mkdir(root, { recursive: true });
-    let best: { dir: string; mtime: number } | undefined;
+    const want = parseConfig(config);
+    let best: { dir: string; distance: number } | undefined;
     for await (const e of Deno.readDir(root)) {
       const dir = `${root}/${e.name}`;
       const owner = await Deno.readTextFile(`${dir}/.vtcio-tree`).catch(() => "");
       if (owner !== tree) continue;
-      const mtime = (await Deno.stat(`${dir}/.vtcio-tree`)).mtime?.getTime() ?? 0;
-      if (!best || mtime > best.mtime) best = { dir, mtime };
+      const have = parseConfig(await Deno.readTextFile(`${dir}/.config`).catch(() => ""));
+      const distance = configDistance(want, have);
+      if (!best || distance < best.distance) best = { dir, distance };
     }
     if (best) {
       const tmp = `${obj}.tmp-${crypto.randomUUID().slice(0, 8)}`;

@@ -771,8 +771,9 @@ unlock:
  *
  * Context: process context, may sleep; the caller is the service.
  * Return: @len; -EINVAL for a malformed answer or one whose code does not
- * answer the request; -EMSGSIZE when the answer would not fit
- * TCIO_MAX_MSG; -ENOENT when no request has that tag (its caller is gone).
+ * answer the request; -EMSGSIZE when the answer's payload is longer than
+ * TCIO_MAX_PAYLOAD (its caller could not read it); -ENOENT when no request
+ * has that tag (its caller is gone).
  */
 static ssize_t tciodd_svc_write(const char __user *ubuf, size_t len)
 {
@@ -794,6 +795,10 @@ static ssize_t tciodd_svc_write(const char __user *ubuf, size_t len)
 	memcpy(&hdr, buf, sizeof(hdr));
 	memcpy(&ext, buf + TCIODD_HDR_LEN, sizeof(ext));
 	plen = len - TCIODD_HDR_LEN - TCIODD_EXT_LEN;
+	if (plen > TCIO_MAX_PAYLOAD) {
+		rc = -EMSGSIZE;
+		goto free_buf;
+	}
 	if (hdr.req_size != plen) {
 		rc = -EINVAL;
 		goto free_buf;
@@ -896,6 +901,8 @@ static ssize_t tciodd_read(struct file *file, char __user *buf, size_t len,
 	struct tciodd_client *c = f->client;
 	ssize_t rc;
 
+	if (!len)
+		return 0;
 	if (f->service)
 		return tciodd_svc_read(buf, len, file->f_flags & O_NONBLOCK);
 	for (;;) {
