@@ -1,0 +1,139 @@
+import { assertEquals, assertMatch } from "./test_assert.ts";
+import {
+  BuildError,
+  configDistance,
+  droppedOptions,
+  KernelBuilder,
+  normalizeConfig,
+  parseConfig,
+  releaseFromMakefile,
+} from "./kernel_build.ts";
+import type { RunOptions, RunResult } from "./proc.ts";
+
+Deno.test("normalizeConfig keeps only option lines, so equal configs compare equal", () => {
+  const a =
+    "#\n# Automatically generated file; DO NOT EDIT.\n# Linux/x86 6.1.192 Kernel Configuration\n" +
+    '#\nCONFIG_CC_VERSION_TEXT="gcc 12"\nCONFIG_KVM=y\n\n# CONFIG_KVM_TCIODD is not set\n# end of x\n';
+  const b = '# Linux/x86 6.1.193 Kernel Configuration\nCONFIG_CC_VERSION_TEXT="gcc 12"\n' +
+    "CONFIG_KVM=y\n# CONFIG_KVM_TCIODD is not set\n";
+  assertEquals(normalizeConfig(a), normalizeConfig(b));
+  assertEquals(
+    normalizeConfig(a),
+    'CONFIG_CC_VERSION_TEXT="gcc 12"\nCONFIG_KVM=y\n# CONFIG_KVM_TCIODD is not set\n',
+  );
+});
+
+Deno.test("droppedOptions names options an unmet dependency removed", () => {
+  const frag = parseConfig("CONFIG_KVM_TCIODD=y\nCONFIG_KVM=y\n# CONFIG_DEBUG is not set\n");
+  const final = parseConfig("CONFIG_KVM=y\n# CONFIG_KVM_TCIODD is not set\n");
+  assertEquals(droppedOptions(frag, final), ["CONFIG_KVM_TCIODD=y (final .config: not set)"]);
+});
+
+Deno.test("configDistance counts differing options, absent meaning not set", () => {
+  const a = parseConfig("CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n");
+  const b = parseConfig("CONFIG_A=y\nCONFIG_C=m\n");
+  assertEquals(configDistance(a, b), 2);
+  assertEquals(configDistance(a, a), 0);
+});
+
+Deno.test("releaseFromMakefile reads the kernel release", () => {
+  const mk = "VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 117\nEXTRAVERSION =\nNAME = Baby Opossum\n";
+  assertEquals(releaseFromMakefile(mk), "6.12.117");
+});
+
+/**
+ * A fake toolchain: tar makes a tree, make writes a .config or a bzImage (or fails); cp and rsync
+ * are the real ones.
+ */
+function fakeRunner(calls: string[], failBuild = false) {
+  return (cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> => {
+    const line = `${cmd.split("/").pop()} ${args.join(" ")}`;
+    calls.push(line);
+    const ok = (stdout = ""): RunResult => ({
+      code: 0,
+      signal: null,
+      stdout,
+      stderr: "",
+      timedOut: false,
+    });
+    const o = args.find((a) => a.startsWith("O="))?.slice(2);
+    if (cmd === "tar") {
+      const dir = args[args.indexOf("-C") + 1];
+      Deno.mkdirSync(`${dir}/scripts/kconfig`, { recursive: true });
+      Deno.writeTextFileSync(`${dir}/Makefile`, "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 9\n");
+    } else if (cmd === "gcc") {
+      return Promise.resolve(ok("gcc (Debian 12.2.0-14) 12.2.0\n"));
+    } else if (cmd.endsWith("merge_config.sh")) {
+      const out = args[args.indexOf("-O") + 1];
+      const frags = args.slice(args.indexOf("-O") + 3);
+      const text = frags.map((f) => Deno.readTextFileSync(f)).join("\n");
+      Deno.writeTextFileSync(`${out}/.config`, text);
+    } else if (cmd === "make" && args.includes("tinyconfig")) {
+      Deno.writeTextFileSync(`${o}/.config`, "CONFIG_64BIT=y\n");
+    } else if (cmd === "make" && args.includes("bzImage")) {
+      if (failBuild) {
+        Deno.writeTextFileSync(opts.logFile!, "vmdd.c:1: error: boom\n", { append: true });
+        return Promise.resolve({ ...ok(), code: 2 });
+      }
+      Deno.mkdirSync(`${o}/arch/x86/boot`, { recursive: true });
+      Deno.writeTextFileSync(`${o}/arch/x86/boot/bzImage`, "kernel");
+    } else if (cmd === "cp" || cmd === "rsync") {
+      return new Deno.Command(cmd, { args }).output().then((r) => ({ ...ok(), code: r.code }));
+    }
+    return Promise.resolve(ok());
+  };
+}
+
+async function fixture(): Promise<{ repo: string; cache: string; tarball: string; frag: string }> {
+  const root = await Deno.makeTempDir({ prefix: "vtcio-kb-" });
+  const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+  const frag = `${root}/x.config`;
+  await Deno.writeTextFile(frag, "CONFIG_KVM=y\n");
+  await Deno.writeTextFile(`${root}/linux.tar.xz`, "not really");
+  return { repo, cache: `${root}/cache`, tarball: `${root}/linux.tar.xz`, frag };
+}
+
+Deno.test("KernelBuilder builds once, then answers from the cache", async () => {
+  const f = await fixture();
+  const calls: string[] = [];
+  const b = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  const a1 = await b.build({ version: "6.1", fragments: [f.frag] }, f.tarball);
+  assertEquals(a1.cached, false);
+  assertEquals(await Deno.readTextFile(a1.bzImage), "kernel");
+  const builds = calls.filter((c) => c.includes("bzImage")).length;
+  const b2 = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  const a2 = await b2.build({ version: "6.1", fragments: [f.frag] }, f.tarball);
+  assertEquals(a2.cached, true);
+  assertEquals(a2.key, a1.key);
+  assertEquals(calls.filter((c) => c.includes("bzImage")).length, builds);
+  await Deno.remove(f.cache, { recursive: true });
+});
+
+Deno.test("KernelBuilder: two cells with one config share one build", async () => {
+  const f = await fixture();
+  const calls: string[] = [];
+  const b = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  const [x, y] = await Promise.all([
+    b.build({ version: "6.1", fragments: [f.frag] }, f.tarball),
+    b.build({ version: "6.1", fragments: [f.frag] }, f.tarball),
+  ]);
+  assertEquals(x.key, y.key);
+  assertEquals(calls.filter((c) => c.includes("bzImage")).length, 1);
+  await Deno.remove(f.cache, { recursive: true });
+});
+
+Deno.test("KernelBuilder: a failed build is a BuildError with the log's tail, and not cached", async () => {
+  const f = await fixture();
+  const b = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner([], true));
+  let err: unknown;
+  try {
+    await b.build({ version: "6.1", fragments: [f.frag] }, f.tarball);
+  } catch (e) {
+    err = e;
+  }
+  if (!(err instanceof BuildError)) throw new Error(`expected a BuildError, got ${err}`);
+  assertMatch(err.tail, /vmdd\.c:1: error: boom/);
+  const ok = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner([]));
+  assertEquals((await ok.build({ version: "6.1", fragments: [f.frag] }, f.tarball)).cached, false);
+  await Deno.remove(f.cache, { recursive: true });
+});
