@@ -10,7 +10,7 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import type { CellResult } from "./types.ts";
+import type { CellResult, Outcome } from "./types.ts";
 
 /** Value of `RunRecord.schema`. */
 export const RUN_SCHEMA = "vtcio-run/1";
@@ -40,6 +40,52 @@ export interface RunRecord {
   resumes?: Array<{ at: string; argv: string[] }>;
   /** Finished cells, in the order they finished; one entry per cell id. */
   cells: CellResult[];
+  /** Set when this run is one shard of a run split across machines (`--shard K/N`). */
+  shard?: RunShard;
+  /** Set on a run made by merging shards (see lib/history.ts): where its parts came from. */
+  merged?: MergeInfo;
+}
+
+/** Which part of a sharded run a run is: shard `index` of `count`, all sharing `group`. */
+export interface RunShard {
+  index: number;
+  count: number;
+  /** Same for every shard of one run: `--run-group`, else derived from the matrix and date. */
+  group: string;
+}
+
+/** One run merged into a merged run: its own facts, kept as they were. */
+export interface MergedPart {
+  run_id: string;
+  shard?: RunShard;
+  status: RunStatus;
+  started: string;
+  finished?: string;
+  host: Record<string, string>;
+  versions: Record<string, string>;
+  argv: string[];
+  /** Ids of the cells whose result in the merged run comes from this part. */
+  cells: string[];
+}
+
+/** A cell with results in two or more parts: which one was kept. */
+export interface MergeConflict {
+  id: string;
+  kept: { run_id: string; outcome: Outcome; finished: string };
+  dropped: Array<{ run_id: string; outcome: Outcome; finished: string }>;
+}
+
+/** What a merged run was made of. */
+export interface MergeInfo {
+  /** The shards' run group, when they had one. */
+  group?: string;
+  /** The shards' count, when they had one. */
+  count?: number;
+  /** The merged runs, by shard index then run id. */
+  parts: MergedPart[];
+  /** Shard indexes from 1 to count with no run merged in. */
+  missing: number[];
+  conflicts: MergeConflict[];
 }
 
 /** What {@linkcode RunStore.create} needs; the rest of the record is filled in. */
