@@ -10,6 +10,12 @@ import { parseKtap } from "./ktap.ts";
 import { detectCrashes } from "./crash_detect.ts";
 import { type CellEvidence, classify, type ConsoleCrash, crashLines } from "./classify.ts";
 import { writeFileAtomic } from "./results.ts";
+import {
+  DEBIAN_GUEST_APPEND,
+  debianDriveArgs,
+  debianImage,
+  debianRelease,
+} from "./debian_image.ts";
 
 /** What every cell of a run shares. */
 export interface CellContext {
@@ -169,27 +175,55 @@ export async function runCell(
     });
   }
 
-  // Build phase: kernels, userspace, images.
+  const release = debianRelease(cell.guest);
+  if (cell.guest !== "busybox" && !release) {
+    return await finish({ ...empty, skipReason: `No image recipe for guest ${cell.guest}` });
+  }
+
+  // Build phase: kernels, userspace, images. A busybox guest boots the project's L2 kernel; a
+  // Debian guest boots its distro kernel with ktcioDD built out of tree in the image.
   onPhase("build");
   const t0 = performance.now();
-  let l1k: KernelArtifact, l2k: KernelArtifact, l1i: string, l2i: string;
+  let l1k: KernelArtifact, l1i: string;
+  let l2Kernel: string, l2Initrd: string;
+  let l2Append = `vtcio.cell=${cell.id}`;
+  const l2Qemu = [...cell.effects.l2_qemu];
   try {
     const frags = kernelFragments(cell, ctx.repo);
     l1k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l1 }, tarball);
     logs["l1-build"] = l1k.log;
-    l2k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l2 }, tarball);
-    logs["l2-build"] = l2k.log;
-    for (const d of [...l1k.dropped.map((x) => `L1 ${x}`), ...l2k.dropped.map((x) => `L2 ${x}`)]) {
-      facts[`dropped_option_${Object.keys(facts).length}`] = d;
-    }
+    const dropped = l1k.dropped.map((x) => `L1 ${x}`);
     facts.l1_kernel = l1k.release;
-    facts.l2_kernel = l2k.release;
+    let l2k: KernelArtifact | undefined;
+    if (!release) {
+      l2k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l2 }, tarball);
+      logs["l2-build"] = l2k.log;
+      dropped.push(...l2k.dropped.map((x) => `L2 ${x}`));
+      facts.l2_kernel = l2k.release;
+    }
+    dropped.forEach((d, i) => facts[`dropped_option_${i + 1}`] = d);
     timings.build = (performance.now() - t0) / 1000;
     onPhase("image");
     const t1 = performance.now();
     const userspace = await buildUserspace(ctx.images);
     l1i = await l1Initramfs(ctx.images, userspace);
-    l2i = await busyboxGuestInitramfs(ctx.images, userspace);
+    if (release) {
+      const img = await debianImage(
+        release,
+        { repo: ctx.repo, cache: ctx.cache },
+        `${userspace}/tcio-guest-suite`,
+      );
+      logs["l2-image-build"] = `${img.dir}/build.log`;
+      facts.l2_kernel = img.kernelRelease;
+      facts.l2_image = img.key;
+      l2Kernel = img.vmlinuz;
+      l2Initrd = img.initrd;
+      l2Append += ` ${DEBIAN_GUEST_APPEND}`;
+      l2Qemu.unshift(...debianDriveArgs(img.rootfs));
+    } else {
+      l2Kernel = l2k!.bzImage;
+      l2Initrd = await busyboxGuestInitramfs(ctx.images, userspace);
+    }
     timings.image = (performance.now() - t1) / 1000;
   } catch (e) {
     timings.build = (performance.now() - t0) / 1000;
@@ -201,14 +235,8 @@ export async function runCell(
     }
     throw e;
   }
-  if (cell.guest !== "busybox") {
-    return await finish({
-      ...empty,
-      skipReason: `Guest ${cell.guest} is not supported by this runner yet`,
-    });
-  }
-  await Deno.copyFile(l2k.bzImage, `${cellDir}/l2-bzImage`);
-  await Deno.copyFile(l2i, `${cellDir}/l2-initrd.cpio.gz`);
+  await Deno.copyFile(l2Kernel, `${cellDir}/l2-bzImage`);
+  await Deno.copyFile(l2Initrd, `${cellDir}/l2-initrd.cpio.gz`);
 
   const rec = await boot({
     qemu: ctx.qemu,
@@ -221,9 +249,9 @@ export async function runCell(
     l2Smp: cell.l2_smp,
     l2Cpu: cell.l2_cpu,
     l2MemMb: ctx.l2MemMb,
-    l2Append: `vtcio.cell=${cell.id}`,
+    l2Append,
     l1Qemu: cell.effects.l1_qemu,
-    l2Qemu: cell.effects.l2_qemu,
+    l2Qemu,
     timeouts: cell.timeouts,
   }, { onPhase, signal: ctx.signal });
   Object.assign(timings, rec.timings);

@@ -2,7 +2,11 @@
  * vtcio's command line: the only module that parses arguments or exits.
  *
  *   matrix [run] [FILE] [--only F] [--shard K/N] [--retry N] [--resume RUN] [--jobs N]
+ *              [--run-group G]
  *   matrix plan [--explain] [FILE]
+ *   matrix merge RUN-DIR... [--out ROOT]
+ *   dashboard [--history ROOT] [--out DIR]
+ *   nightly [--shards N] [--matrix FILE] [--run-group G]
  *   doctor
  */
 import { parseArgs } from "node:util";
@@ -21,6 +25,9 @@ import { installSignalHandlers, run } from "./proc.ts";
 import { sha256Hex } from "./hash.ts";
 import { hostFacts } from "./host_facts.ts";
 import { doctorOk, doctorRows, renderDoctor } from "./doctor.ts";
+import { mergeRunDirs, runShard } from "./history.ts";
+import { buildDashboard } from "./dashboard.ts";
+import { runNightly } from "./nightly.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DEFAULT_MATRIX = "matrix/smoke.yaml";
@@ -78,6 +85,7 @@ async function cmdRun(args: string[]): Promise<number> {
       retry: { type: "string", default: "0" },
       resume: { type: "string" },
       jobs: { type: "string" },
+      "run-group": { type: "string" },
     },
   });
   const retries = Number(values.retry);
@@ -105,7 +113,10 @@ async function cmdRun(args: string[]): Promise<number> {
   });
   if (selected.length === 0) throw new UsageError(`No cell of ${file} matches the selection`);
   const cores = navigator.hardwareConcurrency || 2;
-  const jobs = values.jobs ? Number(values.jobs) : cores;
+  // Each L1 keeps l1_smp cores busy; more at once overloads the host (and nested KVM under
+  // TCG hangs more often when starved).
+  const widest = Math.max(...selected.map((c) => c.l1_smp));
+  const jobs = values.jobs ? Number(values.jobs) : Math.max(1, Math.floor(cores / widest));
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs takes a whole number >= 1`);
   if (values.resume) {
     store = store!;
@@ -119,6 +130,14 @@ async function cmdRun(args: string[]): Promise<number> {
       versions: await versions(),
       planned: selected.map((c) => c.id),
       argv: Deno.args,
+      ...(values.shard
+        ? {
+          shard: runShard(parseShard(values.shard), {
+            group: values["run-group"],
+            matrixSha256: sha256,
+          }),
+        }
+        : {}),
     });
   }
   const todo = values.resume ? selected.filter((c) => store.pending().includes(c.id)) : selected;
@@ -171,6 +190,66 @@ async function versions(): Promise<Record<string, string>> {
   return out;
 }
 
+async function cmdMerge(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { out: { type: "string" } },
+  });
+  if (positionals.length === 0) {
+    throw new UsageError("matrix merge needs one or more run directories");
+  }
+  const { dir, record } = await mergeRunDirs(positionals, values.out ?? resultsRoot());
+  const merged = record.merged!;
+  for (const c of merged.conflicts) {
+    const dropped = c.dropped.map((d) => `${d.outcome} of ${d.run_id}`).join(", ");
+    console.error(`vtcio: ${c.id}: kept ${c.kept.outcome} of ${c.kept.run_id}, dropped ${dropped}`);
+  }
+  if (merged.missing.length > 0) {
+    console.error(`vtcio: Shards ${merged.missing.join(", ")} missing`);
+  }
+  console.log(`Merged ${merged.parts.length} run(s) into ${dir}`);
+  return 0;
+}
+
+async function cmdDashboard(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { history: { type: "string" }, out: { type: "string" } },
+  });
+  const s = await buildDashboard(values.history ?? resultsRoot(), values.out ?? `${repo}/site`);
+  for (const w of s.warnings) console.error(`vtcio: ${w}`);
+  console.log(`Dashboard of ${s.runs} run(s), ${s.cells} cell(s): ${s.outDir}/index.html`);
+  return 0;
+}
+
+async function cmdNightly(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      shards: { type: "string", default: "1" },
+      matrix: { type: "string" },
+      "run-group": { type: "string" },
+    },
+  });
+  const shards = Number(values.shards);
+  if (!Number.isInteger(shards) || shards < 1) {
+    throw new UsageError(`--shards takes a whole number >= 1, not "${values.shards}"`);
+  }
+  const controller = new AbortController();
+  Deno.addSignalListener("SIGINT", () => controller.abort());
+  const r = await runNightly({
+    repo,
+    shards,
+    matrix: values.matrix,
+    group: values["run-group"],
+    historyRoot: resultsRoot(),
+    signal: controller.signal,
+  });
+  for (const p of r.problems) console.error(`vtcio: ${p}`);
+  return r.exitCode;
+}
+
 async function cmdDoctor(): Promise<number> {
   const rows = doctorRows(await hostFacts());
   console.log(renderDoctor(rows));
@@ -184,13 +263,18 @@ async function main(argv: string[]): Promise<number> {
       const [sub, ...args] = rest;
       if (sub === "plan") return await cmdPlan(args);
       if (sub === "run") return await cmdRun(args);
+      if (sub === "merge") return await cmdMerge(args);
       return await cmdRun(rest);
     }
     case "doctor":
       return await cmdDoctor();
+    case "dashboard":
+      return await cmdDashboard(rest);
+    case "nightly":
+      return await cmdNightly(rest);
     default:
       throw new UsageError(
-        `Unknown command "${cmd ?? ""}": use matrix [run|plan], doctor`,
+        `Unknown command "${cmd ?? ""}": use matrix [run|plan|merge], dashboard, nightly, doctor`,
       );
   }
 }

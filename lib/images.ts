@@ -92,7 +92,7 @@ export async function initramfs(
   const parts = await Promise.all(
     files.map(async (f, i) => `${f.to}\0${f.mode}\0${await sha256Hex(datas[i])}`),
   );
-  const key = (await sha256Hex(["vtcio-initramfs-2", name, ...extraDirs, ...parts].join("\n")))
+  const key = (await sha256Hex(["vtcio-initramfs-3", name, ...extraDirs, ...parts].join("\n")))
     .slice(0, 24);
   const out = `${paths.cache}/images/${name}-${key}.cpio.gz`;
   if (await exists(out)) return out;
@@ -105,7 +105,12 @@ export async function initramfs(
     ...files.map((f, i): CpioEntry => ({ type: "file", path: f.to, data: datas[i], mode: f.mode })),
   ];
   await Deno.mkdir(`${paths.cache}/images`, { recursive: true });
-  await writeFileAtomic(out, await gzip(cpioArchive(entries)));
+  // Padded to 512 bytes: L1 appends an uncompressed archive to L2's image, and the kernel only
+  // finds an appended archive at a 4-byte boundary (zeros between archives are skipped).
+  const gz = await gzip(cpioArchive(entries));
+  const padded = new Uint8Array(Math.ceil(gz.length / 512) * 512);
+  padded.set(gz);
+  await writeFileAtomic(out, padded);
   return out;
 }
 

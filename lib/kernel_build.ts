@@ -146,6 +146,12 @@ export function buildEnv(cache: string): Record<string, string> {
   };
 }
 
+/**
+ * Options two configs may differ in before a build gets a directory of its own rather than
+ * rebuilding another config's directory in place.
+ */
+export const FAR_CONFIGS = 300;
+
 /** Builds kernels, sharing work between cells of one run. */
 export class KernelBuilder {
   #trees = new Map<string, Promise<{ dir: string; release: string }>>();
@@ -219,12 +225,12 @@ export class KernelBuilder {
   }
 
   /** Configures and builds a kernel, or returns the cached one. Throws {@link BuildError}. */
-  build(spec: KernelSpec, tarball: string, logDir?: string): Promise<KernelArtifact> {
+  build(spec: KernelSpec, tarball: string): Promise<KernelArtifact> {
     return this.#configure(spec, tarball).then(({ key, config, release, dropped, tree }) => {
       let p = this.#builds.get(key);
       if (!p) {
         const start = this.#lock.catch(() => {});
-        p = start.then(() => this.#build(key, config, release, dropped, tree, logDir));
+        p = start.then(() => this.#build(key, config, release, dropped, tree));
         this.#lock = p;
         this.#builds.set(key, p);
         p.catch(() => this.#builds.delete(key));
@@ -281,7 +287,6 @@ export class KernelBuilder {
     release: string,
     dropped: string[],
     tree: string,
-    logDir?: string,
   ): Promise<KernelArtifact> {
     const { cache } = this.paths;
     const out = `${cache}/kernels/${key}`;
@@ -297,69 +302,74 @@ export class KernelBuilder {
     });
     if (await exists(`${out}/bzImage`)) return artifact(true, 0);
     const started = performance.now();
-    const obj = `${cache}/build/${key}`;
-    await this.#seed(obj, tree, config);
-    await Deno.mkdir(logDir ?? out, { recursive: true });
-    const log = `${obj}/build.log`;
-    await Deno.writeTextFile(log, "");
-    await Deno.writeTextFile(`${obj}/.config`, config);
-    const env = buildEnv(cache);
-    for (
-      const args of [
-        ["-C", tree, `O=${obj}`, "olddefconfig"],
-        ["-C", tree, `O=${obj}`, `-j${this.jobs}`, "CC=ccache gcc", "bzImage"],
-      ]
-    ) {
-      const r = await this.runner("make", args, { cwd: tree, env, logFile: log });
-      if (r.code !== 0) {
-        const text = await Deno.readTextFile(log).catch(() => "");
-        throw new BuildError(`Building kernel ${release} (${key}) failed`, log, tail(text));
+    const { dir: obj, lock } = await this.#workDir(tree, config);
+    try {
+      const log = `${obj}/build.log`;
+      await Deno.writeTextFile(log, "");
+      await Deno.writeTextFile(`${obj}/.config`, config);
+      const env = buildEnv(cache);
+      for (
+        const args of [
+          ["-C", tree, `O=${obj}`, "olddefconfig"],
+          ["-C", tree, `O=${obj}`, `-j${this.jobs}`, "CC=ccache gcc", "bzImage"],
+        ]
+      ) {
+        const r = await this.runner("make", args, { cwd: tree, env, logFile: log });
+        if (r.code !== 0) {
+          const text = await Deno.readTextFile(log).catch(() => "");
+          const kept = `${cache}/failed/${key}.log`;
+          await Deno.mkdir(`${cache}/failed`, { recursive: true });
+          await Deno.copyFile(log, kept);
+          throw new BuildError(`Building kernel ${release} (${key}) failed`, kept, tail(text));
+        }
       }
+      const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+      await Deno.mkdir(tmp, { recursive: true });
+      await Deno.copyFile(`${obj}/arch/x86/boot/bzImage`, `${tmp}/bzImage`);
+      await Deno.copyFile(`${obj}/.config`, `${tmp}/config`);
+      await Deno.copyFile(log, `${tmp}/build.log`);
+      const seconds = (performance.now() - started) / 1000;
+      await writeFileAtomic(
+        `${tmp}/meta.json`,
+        JSON.stringify({ key, release, tree, workdir: obj, dropped, seconds }, null, 2) + "\n",
+      );
+      await Deno.remove(out, { recursive: true }).catch(() => {});
+      await Deno.rename(tmp, out);
+      return artifact(false, seconds);
+    } finally {
+      lock.close();
     }
-    const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-    await Deno.mkdir(tmp, { recursive: true });
-    await Deno.copyFile(`${obj}/arch/x86/boot/bzImage`, `${tmp}/bzImage`);
-    await Deno.copyFile(`${obj}/.config`, `${tmp}/config`);
-    await Deno.copyFile(log, `${tmp}/build.log`);
-    const seconds = (performance.now() - started) / 1000;
-    await writeFileAtomic(
-      `${tmp}/meta.json`,
-      JSON.stringify({ key, release, tree, dropped, seconds }, null, 2) + "\n",
-    );
-    await Deno.remove(out, { recursive: true }).catch(() => {});
-    await Deno.rename(tmp, out);
-    await Deno.writeTextFile(`${obj}/.vtcio-tree`, tree);
-    return artifact(false, seconds);
   }
 
   /**
-   * Starts a build directory as a copy of the finished one of the same tree whose .config is
-   * closest (times kept), so that kbuild rebuilds only the objects the new .config changes.
+   * The build directory for a config: the directory of the same tree whose last .config is
+   * closest, reused in place so kbuild rebuilds only what the difference touches (a copy would
+   * not do: objtool's build records absolute paths, and every object depends on objtool); a new
+   * one when none is within {@link FAR_CONFIGS} options. Locked while in use.
    */
-  async #seed(obj: string, tree: string, config: string): Promise<void> {
-    if (await exists(obj)) return;
+  async #workDir(tree: string, config: string): Promise<{ dir: string; lock: Deno.FsFile }> {
     const root = `${this.paths.cache}/build`;
     await Deno.mkdir(root, { recursive: true });
     const want = parseConfig(config);
-    let best: { dir: string; distance: number } | undefined;
+    const candidates: { dir: string; distance: number }[] = [];
     for await (const e of Deno.readDir(root)) {
       const dir = `${root}/${e.name}`;
       const owner = await Deno.readTextFile(`${dir}/.vtcio-tree`).catch(() => "");
       if (owner !== tree) continue;
       const have = parseConfig(await Deno.readTextFile(`${dir}/.config`).catch(() => ""));
-      const distance = configDistance(want, have);
-      if (!best || distance < best.distance) best = { dir, distance };
+      candidates.push({ dir, distance: configDistance(want, have) });
     }
-    if (best) {
-      const tmp = `${obj}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-      const r = await this.runner("cp", ["-a", best.dir, tmp]);
-      if (r.code === 0) {
-        await Deno.remove(`${tmp}/.vtcio-tree`).catch(() => {});
-        await Deno.rename(tmp, obj);
-        return;
-      }
-      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    candidates.sort((a, b) => a.distance - b.distance);
+    for (const c of candidates.filter((c) => c.distance <= FAR_CONFIGS)) {
+      const lock = await Deno.open(`${c.dir}/.lock`, { create: true, write: true });
+      if (await lock.tryLock(true)) return { dir: c.dir, lock };
+      lock.close();
     }
-    await Deno.mkdir(obj, { recursive: true });
+    const dir = `${root}/w-${crypto.randomUUID().slice(0, 12)}`;
+    await Deno.mkdir(dir, { recursive: true });
+    await Deno.writeTextFile(`${dir}/.vtcio-tree`, tree);
+    const lock = await Deno.open(`${dir}/.lock`, { create: true, write: true });
+    await lock.lock(true);
+    return { dir, lock };
   }
 }
