@@ -85,8 +85,8 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
     "matrix/smoke.yaml",
   );
   assert.deepEqual(expandMatrix(smoke).cells.map((cell) => cell.id), [
-    "6.1-td-on-l1smp1-l2smp1-busybox",
-    "6.1-td-off-l1smp1-l2smp1-busybox",
+    "6.1-td-on-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
+    "6.1-td-off-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
   ]);
   const nightly = expandMatrix(parseMatrix(
     await Deno.readTextFile(new URL("../matrix/nightly.yaml", import.meta.url)),
@@ -94,7 +94,9 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
   ));
   assert.ok(nightly.cells.length >= 16 && nightly.cells.length <= 24, `${nightly.cells.length}`);
   const kasan = nightly.cells.filter((cell) => cell.debug === "kasan");
-  assert.deepEqual(kasan.map((cell) => cell.id), ["6.1-td-on-l1smp1-l2smp1-busybox-kasan"]);
+  assert.deepEqual(kasan.map((cell) => cell.id), [
+    "6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave",
+  ]);
   assert.ok(kasan[0].timeouts.build > 3600);
   assert.ok(nightly.cells.every((cell) => !(cell.l1_smp === 1 && cell.l2_smp === 2)));
   assert.ok(new Set(nightly.cells.map((cell) => cell.kernel)).size === 2);
