@@ -202,6 +202,10 @@ export async function runCell(
       facts.l2_kernel = l2k.release;
     }
     dropped.forEach((d, i) => facts[`dropped_option_${i + 1}`] = d);
+    if (l1k.sameConfigAs.length > 0) {
+      facts.l1_same_config_as = l1k.sameConfigAs
+        .map((f) => f.map((x) => x.split("/").pop()).join("+")).join("; ");
+    }
     timings.build = (performance.now() - t0) / 1000;
     onPhase("image");
     const t1 = performance.now();

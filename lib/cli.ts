@@ -167,7 +167,12 @@ async function cmdRun(args: string[]): Promise<number> {
     ctx: {
       repo,
       cache,
-      builder: new KernelBuilder({ repo, cache }),
+      builder: new KernelBuilder(
+        { repo, cache },
+        run,
+        cores,
+        (w) => console.error(`vtcio: warning: ${w}`),
+      ),
       images: { repo, cache, busybox: facts.busybox ?? "/bin/busybox" },
       qemu: facts.qemu.path,
       accel: facts.accel,

@@ -37,6 +37,11 @@ export interface KernelArtifact {
   release: string;
   /** Options a fragment asked for that the final .config does not have. */
   dropped: string[];
+  /**
+   * Other fragment lists of this run that gave the very same final .config: the axis values
+   * that chose between them made no difference (an unmet dependency dropped an option).
+   */
+  sameConfigAs: string[][];
   cached: boolean;
   seconds: number;
 }
@@ -158,11 +163,15 @@ export class KernelBuilder {
   #builds = new Map<string, Promise<KernelArtifact>>();
   /** Builds run one at a time: each uses every core, and a later one seeds from an earlier. */
   #lock: Promise<unknown> = Promise.resolve();
+  /** Fragment lists seen per final-config key, to spot axis values that changed nothing. */
+  #fragmentsByKey = new Map<string, string[][]>();
 
   constructor(
     readonly paths: { repo: string; cache: string },
     readonly runner: Runner = run,
     readonly jobs = navigator.hardwareConcurrency || 2,
+    /** Told once per new fragment list that gives the same final .config as an earlier one. */
+    readonly onWarning: (message: string) => void = () => {},
   ) {}
 
   /** The prepared source tree for a version (extracted and patched once, then reused). */
@@ -227,6 +236,21 @@ export class KernelBuilder {
   /** Configures and builds a kernel, or returns the cached one. Throws {@link BuildError}. */
   build(spec: KernelSpec, tarball: string): Promise<KernelArtifact> {
     return this.#configure(spec, tarball).then(({ key, config, release, dropped, tree }) => {
+      const id = spec.fragments.join("\0");
+      const seen = this.#fragmentsByKey.get(key) ?? [];
+      const same = seen.filter((f) => f.join("\0") !== id);
+      if (!seen.some((f) => f.join("\0") === id)) {
+        if (same.length > 0) {
+          const name = (f: string[]) => f.map((x) => x.split("/").pop()).join(" + ");
+          this.onWarning(
+            `${name(spec.fragments)} gives the same ${spec.version} .config as ${name(same[0])}: ` +
+              `an option one of them sets was dropped` +
+              (dropped.length ? ` (${dropped[0]})` : ""),
+          );
+        }
+        seen.push([...spec.fragments]);
+        this.#fragmentsByKey.set(key, seen);
+      }
       let p = this.#builds.get(key);
       if (!p) {
         const start = this.#lock.catch(() => {});
@@ -235,7 +259,7 @@ export class KernelBuilder {
         this.#builds.set(key, p);
         p.catch(() => this.#builds.delete(key));
       }
-      return p;
+      return p.then((a) => ({ ...a, dropped, sameConfigAs: same }));
     });
   }
 
@@ -297,6 +321,7 @@ export class KernelBuilder {
       log: `${out}/build.log`,
       release,
       dropped,
+      sameConfigAs: [],
       cached,
       seconds,
     });

@@ -137,3 +137,24 @@ Deno.test("KernelBuilder: a failed build is a BuildError with the log's tail, an
   assertEquals((await ok.build({ version: "6.1", fragments: [f.frag] }, f.tarball)).cached, false);
   await Deno.remove(f.cache, { recursive: true });
 });
+
+Deno.test("KernelBuilder warns when two fragment lists give the same final .config", async () => {
+  const f = await fixture();
+  const other = `${f.frag}.dup`;
+  // The fake merge concatenates fragments; a comment-only fragment changes nothing.
+  await Deno.writeTextFile(other, "# CONFIG_KVM_TCIODD=y was meant here\n");
+  const warnings: string[] = [];
+  const b = new KernelBuilder(
+    { repo: f.repo, cache: f.cache },
+    fakeRunner([]),
+    2,
+    (w) => warnings.push(w),
+  );
+  const a = await b.build({ version: "6.1", fragments: [f.frag] }, f.tarball);
+  const c = await b.build({ version: "6.1", fragments: [f.frag, other] }, f.tarball);
+  assertEquals(a.key, c.key);
+  assertEquals(warnings.length, 1);
+  assertMatch(warnings[0], /x\.config \+ x\.config\.dup gives the same 6\.1 \.config as x\.config/);
+  assertEquals(c.sameConfigAs, [[f.frag]]);
+  await Deno.remove(f.cache, { recursive: true });
+});
