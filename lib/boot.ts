@@ -35,6 +35,8 @@ export interface BootRecord {
   timeout?: { phase: Phase; seconds: number };
   /** The cycle could not run (QEMU did not start, L1 could not set up L2...). */
   infraError?: string;
+  /** Phase the cycle was in when it ended. */
+  phase?: Phase;
   l1: string[];
   l2: string[];
   qemuExit: number | null;
@@ -166,10 +168,23 @@ export async function boot(
   }
   opts.onPhase?.("l1_boot");
 
+  let killed = false;
+  // A console that cannot be written (disk full) is the host failing: QEMU is stopped at once
+  // and boot() throws once it is gone.
+  let hostError: Error | undefined;
   const onLine = async (which: "l1" | "l2", line: string) => {
     const t = now();
     rec[which].push(line);
-    await (which === "l1" ? l1Log : l2Log).write(enc.encode(stamp(t) + line + "\n"));
+    if (!hostError) {
+      try {
+        await (which === "l1" ? l1Log : l2Log).write(enc.encode(stamp(t) + line + "\n"));
+      } catch (e) {
+        const file = `${spec.cellDir}/${which}-console.log`;
+        hostError = new Error(`Cannot write ${file}: ${(e as Error).message}`, { cause: e });
+        killed = true;
+        qemu.kill(0);
+      }
+    }
     for (const m of MARKERS) {
       if (m.console === which && m.ends === phase && line.includes(m.prefix)) {
         enter(m.next);
@@ -196,7 +211,6 @@ export async function boot(
     for await (const line of merge(qemu.lines)) await onLine("l1", line);
   })();
 
-  let killed = false;
   const watchdog = setInterval(() => {
     if (killed) return;
     if (now() - phaseStart > deadline || opts.signal?.aborted) {
@@ -213,10 +227,12 @@ export async function boot(
   listener.close();
   await Promise.race([l2Reader, new Promise((r) => setTimeout(r, 1000))]);
   rec.qemuExit = status.code;
+  rec.phase = phase;
   rec.timings[phase] = (rec.timings[phase] ?? 0) + (now() - phaseStart);
   l1Log.close();
   l2Log.close();
   await Deno.remove(sockDir, { recursive: true }).catch(() => {});
+  if (hostError) throw hostError;
   if (!rec.completed && !rec.timeout && !rec.infraError && status.code !== 0) {
     // QEMU itself failed (bad arguments, missing file, killed): the cycle never ran properly.
     const last = rec.l1.slice(-3).join(" | ") || "no output";

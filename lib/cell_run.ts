@@ -6,6 +6,7 @@ import type { Cell, CellResult, Phase, TestResult } from "./types.ts";
 import { BuildError, type KernelArtifact, type KernelBuilder } from "./kernel_build.ts";
 import { buildUserspace, busyboxGuestInitramfs, type ImagePaths, l1Initramfs } from "./images.ts";
 import { boot, type BootRecord } from "./boot.ts";
+import type { Runner } from "./proc.ts";
 import { parseKtap } from "./ktap.ts";
 import { detectCrashes } from "./crash_detect.ts";
 import { type CellEvidence, classify, type ConsoleCrash, crashLines } from "./classify.ts";
@@ -33,6 +34,8 @@ export interface CellContext {
   signal?: AbortSignal;
   /** The run directory, to name logs relative to it. */
   runDir?: string;
+  /** Runs the image step's programs (make, gcc); tests pass a fake. */
+  runner?: Runner;
 }
 
 /** Config fragments of a cell's L1 and L2 kernels, in merge order. */
@@ -117,6 +120,7 @@ export function evidenceFromBoot(rec: BootRecord): CellEvidence {
     ktapComplete: complete && host.documents > 0 && guest.documents > 0,
     ktapProblems: problems,
     facts,
+    phase: rec.phase,
   };
 }
 
@@ -209,7 +213,7 @@ export async function runCell(
     timings.build = (performance.now() - t0) / 1000;
     onPhase("image");
     const t1 = performance.now();
-    const userspace = await buildUserspace(ctx.images);
+    const userspace = await buildUserspace(ctx.images, ctx.runner);
     l1i = await l1Initramfs(ctx.images, userspace);
     if (release) {
       const img = await debianImage(

@@ -36,9 +36,24 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-async function exists(path: string): Promise<boolean> {
-  return await Deno.stat(path).then(() => true, () => false);
+async function nonEmpty(path: string): Promise<boolean> {
+  return await Deno.stat(path).then((s) => s.isFile && s.size > 0, () => false);
 }
+
+/**
+ * Whether a userspace cache entry is whole: `.done` (written last) names its key and every
+ * program is there and not empty. Anything else is rebuilt.
+ */
+async function userspaceComplete(out: string, key: string): Promise<boolean> {
+  if ((await Deno.readTextFile(`${out}/.done`).catch(() => "")) !== key) return false;
+  for (const p of USERSPACE_PROGRAMS) {
+    if (!(await nonEmpty(`${out}/${p}`))) return false;
+  }
+  return true;
+}
+
+/** Userspace builds in progress, by output directory: cells started together share one. */
+const userspaceBuilds = new Map<string, Promise<string>>();
 
 /** Builds kernel/userspace statically (cached); returns the directory holding the programs. */
 export async function buildUserspace(paths: ImagePaths, runner: Runner = run): Promise<string> {
@@ -49,7 +64,23 @@ export async function buildUserspace(paths: ImagePaths, runner: Runner = run): P
     (await sha256OfFiles(paths.repo, inputs)) + gcc.stdout.split("\n")[0],
   )).slice(0, 24);
   const out = `${paths.cache}/userspace/${key}`;
-  if (await exists(`${out}/.done`)) return out;
+  if (await userspaceComplete(out, key)) return out;
+  let build = userspaceBuilds.get(out);
+  if (!build) {
+    build = makeUserspace(src, out, key, runner);
+    userspaceBuilds.set(out, build);
+    const done = () => userspaceBuilds.delete(out);
+    build.then(done, done);
+  }
+  return await build;
+}
+
+async function makeUserspace(
+  src: string,
+  out: string,
+  key: string,
+  runner: Runner,
+): Promise<string> {
   const tmp = `${out}.tmp-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(tmp, { recursive: true });
   const r = await runner("make", ["-C", src, `O=${tmp}`, "-j2"]);
@@ -62,13 +93,20 @@ export async function buildUserspace(paths: ImagePaths, runner: Runner = run): P
     );
   }
   for (const p of USERSPACE_PROGRAMS) {
-    if (!(await exists(`${tmp}/${p}`))) {
+    if (!(await nonEmpty(`${tmp}/${p}`))) {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
       throw new BuildError(`kernel/userspace did not produce ${p}`, "", r.stdout.slice(-2000));
     }
   }
   await Deno.writeTextFile(`${tmp}/.done`, key);
   await Deno.remove(out, { recursive: true }).catch(() => {});
-  await Deno.rename(tmp, out);
+  try {
+    await Deno.rename(tmp, out);
+  } catch (error) {
+    // Another vtcio process finished the same build first: keep its copy if it is whole.
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (!(await userspaceComplete(out, key))) throw error;
+  }
   return out;
 }
 
@@ -95,7 +133,7 @@ export async function initramfs(
   const key = (await sha256Hex(["vtcio-initramfs-3", name, ...extraDirs, ...parts].join("\n")))
     .slice(0, 24);
   const out = `${paths.cache}/images/${name}-${key}.cpio.gz`;
-  if (await exists(out)) return out;
+  if (await wholeImage(out)) return out;
   const dirs = [...new Set([...BASE_DIRS, ...extraDirs])];
   const entries: CpioEntry[] = [
     ...dirs.map((d): CpioEntry => ({ type: "dir", path: d })),
@@ -112,6 +150,26 @@ export async function initramfs(
   padded.set(gz);
   await writeFileAtomic(out, padded);
   return out;
+}
+
+/**
+ * Whether a cached initramfs looks whole: gzip data padded to 512 bytes, as {@link initramfs}
+ * writes it. An empty, cut or foreign file is rebuilt rather than booted.
+ */
+async function wholeImage(path: string): Promise<boolean> {
+  try {
+    const file = await Deno.open(path);
+    try {
+      const { size } = await file.stat();
+      const head = new Uint8Array(2);
+      const n = await file.read(head);
+      return size > 0 && size % 512 === 0 && n === 2 && head[0] === 0x1f && head[1] === 0x8b;
+    } finally {
+      file.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 /** L1's initramfs: busybox, the L1 init, tcService, the host suite and the VM launcher. */

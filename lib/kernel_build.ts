@@ -134,6 +134,27 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/**
+ * Whether `out` holds a whole cached kernel: its meta.json (written last) names `key`, and the
+ * bzImage has the size and SHA-256 the meta.json recorded. An emptied, cut, overwritten or
+ * foreign entry is rebuilt rather than booted. (Entries from before the hash was recorded need
+ * only a non-empty bzImage.)
+ */
+async function wholeKernel(out: string, key: string): Promise<boolean> {
+  try {
+    const meta: { key?: unknown; bzImage?: { bytes?: unknown; sha256?: unknown } } | null = JSON
+      .parse(await Deno.readTextFile(`${out}/meta.json`));
+    if (meta?.key !== key) return false;
+    const image = await Deno.readFile(`${out}/bzImage`);
+    if (image.length === 0) return false;
+    const want = meta.bzImage;
+    if (want === undefined) return true;
+    return want.bytes === image.length && want.sha256 === await sha256Hex(image);
+  } catch {
+    return false;
+  }
+}
+
 function tail(text: string, lines = 30): string {
   return text.split("\n").slice(-lines).join("\n");
 }
@@ -165,6 +186,8 @@ export class KernelBuilder {
   #lock: Promise<unknown> = Promise.resolve();
   /** Fragment lists seen per final-config key, to spot axis values that changed nothing. */
   #fragmentsByKey = new Map<string, string[][]>();
+  /** Configurations in progress, by config directory: concurrent cells share one. */
+  #configuring = new Map<string, Promise<void>>();
 
   constructor(
     readonly paths: { repo: string; cache: string },
@@ -271,28 +294,14 @@ export class KernelBuilder {
     const cfgId = (await sha256Hex([tree, ...fragText].join("\0"))).slice(0, 20);
     const cfgDir = `${cache}/cfg/${cfgId}`;
     if (!(await exists(`${cfgDir}/.config.final`))) {
-      await Deno.mkdir(cfgDir, { recursive: true });
-      const log = `${cfgDir}/configure.log`;
-      const env = buildEnv(cache);
-      const steps: [string, string[]][] = [
-        ["make", ["-C", tree, `O=${cfgDir}`, "tinyconfig"]],
-        [`${tree}/scripts/kconfig/merge_config.sh`, [
-          "-m",
-          "-O",
-          cfgDir,
-          `${cfgDir}/.config`,
-          ...spec.fragments,
-        ]],
-        ["make", ["-C", tree, `O=${cfgDir}`, "olddefconfig"]],
-      ];
-      for (const [cmd, args] of steps) {
-        const r = await this.runner(cmd, args, { cwd: tree, env, logFile: log });
-        if (r.code !== 0) {
-          const text = await Deno.readTextFile(log).catch(() => "");
-          throw new BuildError(`Configuring ${spec.version} failed`, log, tail(text));
-        }
+      let once = this.#configuring.get(cfgDir);
+      if (!once) {
+        once = this.#configureIn(cfgDir, tree, spec);
+        this.#configuring.set(cfgDir, once);
+        const done = () => this.#configuring.delete(cfgDir);
+        once.then(done, done);
       }
-      await Deno.copyFile(`${cfgDir}/.config`, `${cfgDir}/.config.final`);
+      await once;
     }
     const config = normalizeConfig(await Deno.readTextFile(`${cfgDir}/.config.final`));
     const wanted = new Map<string, string>();
@@ -303,6 +312,33 @@ export class KernelBuilder {
       [spec.version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
     )).slice(0, 24);
     return { key, config, release, dropped, tree };
+  }
+
+  /** Runs tinyconfig, the fragments and olddefconfig in `cfgDir`; `.config.final` last. */
+  async #configureIn(cfgDir: string, tree: string, spec: KernelSpec): Promise<void> {
+    await Deno.mkdir(cfgDir, { recursive: true });
+    const log = `${cfgDir}/configure.log`;
+    const env = buildEnv(this.paths.cache);
+    const steps: [string, string[]][] = [
+      ["make", ["-C", tree, `O=${cfgDir}`, "tinyconfig"]],
+      [`${tree}/scripts/kconfig/merge_config.sh`, [
+        "-m",
+        "-O",
+        cfgDir,
+        `${cfgDir}/.config`,
+        ...spec.fragments,
+      ]],
+      ["make", ["-C", tree, `O=${cfgDir}`, "olddefconfig"]],
+    ];
+    for (const [cmd, args] of steps) {
+      const r = await this.runner(cmd, args, { cwd: tree, env, logFile: log });
+      if (r.code !== 0) {
+        const text = await Deno.readTextFile(log).catch(() => "");
+        throw new BuildError(`Configuring ${spec.version} failed`, log, tail(text));
+      }
+    }
+    // Atomic: a .config.final cut short would give a wrong cache key for good.
+    await writeFileAtomic(`${cfgDir}/.config.final`, await Deno.readFile(`${cfgDir}/.config`));
   }
 
   async #build(
@@ -325,7 +361,7 @@ export class KernelBuilder {
       cached,
       seconds,
     });
-    if (await exists(`${out}/bzImage`)) return artifact(true, 0);
+    if (await wholeKernel(out, key)) return artifact(true, 0);
     const started = performance.now();
     const { dir: obj, lock } = await this.#workDir(tree, config);
     try {
@@ -354,12 +390,22 @@ export class KernelBuilder {
       await Deno.copyFile(`${obj}/.config`, `${tmp}/config`);
       await Deno.copyFile(log, `${tmp}/build.log`);
       const seconds = (performance.now() - started) / 1000;
+      const image = await Deno.readFile(`${tmp}/bzImage`);
+      const bzImage = { bytes: image.length, sha256: await sha256Hex(image) };
+      // Written last: an entry without a meta.json that vouches for its bzImage is not one.
       await writeFileAtomic(
         `${tmp}/meta.json`,
-        JSON.stringify({ key, release, tree, workdir: obj, dropped, seconds }, null, 2) + "\n",
+        JSON.stringify({ key, release, tree, workdir: obj, dropped, seconds, bzImage }, null, 2) +
+          "\n",
       );
       await Deno.remove(out, { recursive: true }).catch(() => {});
-      await Deno.rename(tmp, out);
+      try {
+        await Deno.rename(tmp, out);
+      } catch (error) {
+        // Another vtcio process finished the same kernel first: keep its copy if it is whole.
+        await Deno.remove(tmp, { recursive: true }).catch(() => {});
+        if (!(await wholeKernel(out, key))) throw error;
+      }
       return artifact(false, seconds);
     } finally {
       lock.close();

@@ -134,20 +134,58 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncItera
 }
 
 /**
+ * Runs `"$0" "$@"` with a reaper beside it in its process group: a subshell blocked reading a
+ * pipe whose only writer is vtcio. However vtcio ends (SIGKILL and the OOM killer included,
+ * which no handler sees), the kernel closes that pipe, the read returns, and the reaper
+ * SIGKILLs the whole group. As a member of the group it also keeps the group id from being
+ * reused while it might still signal it. The program itself replaces the shell (same pid, its
+ * own exit status) with stdin from /dev/null.
+ */
+const REAPER = [
+  "exec 3<&0 </dev/null",
+  "(read -r _ <&3; kill -9 0) >/dev/null 2>&1 &",
+  'exec "$0" "$@" 3<&-',
+].join("\n");
+
+/** Throws NotFound, as spawning it would, when `cmd` names no executable file. */
+function checkProgram(cmd: string, cwd?: string): void {
+  const candidates = cmd.includes("/")
+    ? [cmd.startsWith("/") ? cmd : `${cwd ?? Deno.cwd()}/${cmd}`]
+    : (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":").map((d) => `${d || "."}/${cmd}`);
+  for (const path of candidates) {
+    try {
+      const st = Deno.statSync(path);
+      if (st.isFile && ((st.mode ?? 0o111) & 0o111) !== 0) return;
+    } catch {
+      // Not this one.
+    }
+  }
+  throw new Deno.errors.NotFound(`Cannot run ${cmd}: no such program`);
+}
+
+/**
  * Starts a long-lived program (QEMU) in its own process group, stdout read as lines and stderr
  * merged into the same line stream. The group is killed by {@link killAll} and by
- * {@link installSignalHandlers} on Ctrl-C or SIGTERM.
+ * {@link installSignalHandlers} on Ctrl-C or SIGTERM, when the program exits (whatever it left
+ * behind), and by its reaper (see {@link REAPER}) if vtcio itself dies without a chance to.
  */
 export function spawn(cmd: string, args: string[], opts: { cwd?: string } = {}): Spawned {
-  const child = new Deno.Command(cmd, {
-    args,
+  checkProgram(cmd, opts.cwd);
+  const child = new Deno.Command("/bin/sh", {
+    args: ["-c", REAPER, cmd, ...args],
     cwd: opts.cwd,
-    stdin: "null",
+    stdin: "piped",
     stdout: "piped",
     stderr: "piped",
     detached: true,
   }).spawn();
   track(child.pid, child.status);
+  // The program is gone: closing the reaper's pipe makes it clear the rest of the group.
+  const clear = () => {
+    child.stdin.close().catch(() => {});
+    killGroup(child.pid, "SIGKILL");
+  };
+  child.status.then(clear, clear);
   const lines = merge(readLines(child.stdout), readLines(child.stderr));
   return {
     pid: child.pid,
