@@ -10,7 +10,7 @@
  *   doctor
  */
 import { parseArgs } from "node:util";
-import { parseMatrix } from "./matrix_parse.ts";
+import { decodeMatrix, parseMatrix } from "./matrix_parse.ts";
 import { MatrixError } from "./matrix_error.ts";
 import { expandMatrix, parseShard, selectCells, SelectionError } from "./plan.ts";
 import { newRunId, RunStore } from "./results.ts";
@@ -44,14 +44,14 @@ function resultsRoot(): string {
 }
 
 async function loadPlan(file: string) {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(file);
+    bytes = await Deno.readFile(file);
   } catch (e) {
     throw new UsageError(`Cannot read matrix file ${file}: ${(e as Error).message}`);
   }
-  const spec = parseMatrix(text, file);
-  return { spec, plan: expandMatrix(spec), sha256: await sha256Hex(text) };
+  const spec = parseMatrix(decodeMatrix(bytes, file), file);
+  return { spec, plan: expandMatrix(spec), sha256: await sha256Hex(bytes) };
 }
 
 async function cmdPlan(args: string[]): Promise<number> {

@@ -4,7 +4,9 @@
  * node (`file:line:column`).
  *
  * Validation runs in phases, each reporting all of its problems at once:
- * 1. size (at most {@linkcode MAX_MATRIX_BYTES}) and YAML syntax, duplicate keys;
+ * 1. size (at most {@linkcode MAX_MATRIX_BYTES}), UTF-8 ({@linkcode decodeMatrix}), control
+ *    characters, nesting (at most {@linkcode MAX_MATRIX_NESTING} levels), YAML syntax, duplicate
+ *    keys, aliases that expand too far;
  * 2. the JSON Schema `matrix/schema.json` (types, enums, ranges, unknown keys);
  * 3. cross-references: user axes and their `axis_options`, include/exclude/expect axis names,
  *    values that can never match;
@@ -14,6 +16,7 @@
  */
 
 import {
+  type CST,
   type Document,
   isAlias,
   isMap,
@@ -22,6 +25,8 @@ import {
   LineCounter,
   type Node as YamlNode,
   parseDocument,
+  Parser,
+  visit,
 } from "yaml";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import schema from "../matrix/schema.json" with { type: "json" };
@@ -31,6 +36,15 @@ import { DEFAULT_TIMEOUTS, expandMatrix, formatAxisValue } from "./plan.ts";
 
 /** Matrix files larger than this (in UTF-8 bytes) are refused. */
 export const MAX_MATRIX_BYTES = 1024 * 1024;
+
+/**
+ * Deepest nesting of maps and lists a matrix file may have (a valid one needs 5). Checked before
+ * the YAML is composed, whose recursion a deeper file could exhaust.
+ */
+export const MAX_MATRIX_NESTING = 32;
+
+/** How many times YAML aliases may be expanded in all (against "billion laughs" files). */
+export const MAX_ALIAS_COUNT = 1000;
 
 /** Axes with built-in meaning and values; any other axis is a user axis. */
 export const BUILTIN_AXES = [
@@ -146,6 +160,8 @@ export function isBuiltinAxis(axis: string): axis is BuiltinAxis {
  */
 export function parseMatrix(text: string, file: string): MatrixSpec {
   checkSize(text, file);
+  checkCharacters(text, file);
+  checkNesting(text, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -166,13 +182,28 @@ export function parseMatrix(text: string, file: string): MatrixSpec {
 
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 1000 });
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
   } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/alias/i.test(message)) {
+      let first: unknown;
+      visit(doc, {
+        Alias(_, node) {
+          first = node;
+          return visit.BREAK;
+        },
+      });
+      throw source.error(
+        source.nodePos(first),
+        `YAML aliases expand too far (over ${MAX_ALIAS_COUNT} copies)`,
+        "write the values out instead of nesting aliases",
+      );
+    }
     throw new MatrixError({
       file,
       line: 1,
       column: 1,
-      problem: `Cannot read the YAML: ${error instanceof Error ? error.message : String(error)}`,
+      problem: `Cannot read the YAML: ${message}`,
     });
   }
 
@@ -189,14 +220,117 @@ export function parseMatrix(text: string, file: string): MatrixSpec {
 // Phase 1: size, YAML, duplicate keys
 
 function checkSize(text: string, file: string): void {
-  if (utf8Length(text, MAX_MATRIX_BYTES) <= MAX_MATRIX_BYTES) return;
-  throw new MatrixError({
+  if (utf8Length(text, MAX_MATRIX_BYTES) > MAX_MATRIX_BYTES) throw tooLarge(file);
+}
+
+function tooLarge(file: string): MatrixError {
+  return new MatrixError({
     file,
     line: 1,
     column: 1,
     problem: "Matrix file is too large (over 1 MiB)",
     hint: "split it into several matrix files",
   });
+}
+
+/**
+ * The text of a matrix file read as bytes: refuses files over {@linkcode MAX_MATRIX_BYTES} before
+ * decoding them, and bytes that are not UTF-8 (a lenient decoder would turn them into U+FFFD and
+ * let them through), at the position of the first bad byte.
+ */
+export function decodeMatrix(bytes: Uint8Array, file: string): string {
+  if (bytes.length > MAX_MATRIX_BYTES) throw tooLarge(file);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    // The longest prefix that is valid UTF-8 (an unfinished last character allowed) ends at the
+    // first bad byte; validity of prefixes is monotonic, so search for it.
+    let lo = 0;
+    let hi = bytes.length;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
+        lo = mid;
+      } catch {
+        hi = mid - 1;
+      }
+    }
+    // A streaming decoder holds back an unfinished character: `before` ends where the bad
+    // character starts, even when its first bytes looked right.
+    const before = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+      .decode(bytes.subarray(0, lo), { stream: true });
+    const bad = bytes[new TextEncoder().encode(before).length];
+    const text = before.replace(/^\uFEFF/, "");
+    const { line, column } = positionOf(text, text.length);
+    const hex = bad.toString(16).toUpperCase().padStart(2, "0");
+    throw new MatrixError({
+      file,
+      line,
+      column,
+      problem: `Matrix file is not valid UTF-8 (byte 0x${hex})`,
+      hint: "save it as UTF-8",
+    });
+  }
+}
+
+/** 1-based line and column (in UTF-16 units, as the YAML parser counts) of `offset` in `text`. */
+function positionOf(text: string, offset: number): SourcePos {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * YAML streams may hold only printable characters, tabs and line breaks: a control character
+ * (a stray NUL, an ESC pasted from a terminal) is refused where it is.
+ */
+function checkCharacters(text: string, file: string): void {
+  // deno-lint-ignore no-control-regex -- finding control characters is the point
+  const bad = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/.exec(text);
+  if (bad === null) return;
+  const code = bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+  throw new MatrixError({
+    file,
+    ...positionOf(text, bad.index),
+    problem: `Control character U+${code} in the matrix file`,
+    hint: 'YAML allows only printable characters, tabs and line breaks; write "\\x' +
+      code.slice(2) + '" in a double-quoted string if it is meant',
+  });
+}
+
+/**
+ * Refuses maps and lists nested deeper than {@linkcode MAX_MATRIX_NESTING}, at the first one too
+ * deep. Walks the parser's tokens with a stack of its own, since the YAML library's composer
+ * recurses once per level and would overflow on a deep enough file.
+ */
+function checkNesting(text: string, file: string): void {
+  const stack: { token: CST.Token; depth: number }[] = [];
+  for (const token of new Parser().parse(text)) {
+    stack.push({ token, depth: 0 });
+    while (stack.length > 0) {
+      const { token: t, depth } = stack.pop()!;
+      if (t.type === "document") {
+        if (t.value) stack.push({ token: t.value, depth });
+      } else if (t.type === "block-map" || t.type === "block-seq" || t.type === "flow-collection") {
+        if (depth >= MAX_MATRIX_NESTING) {
+          throw new MatrixError({
+            file,
+            ...positionOf(text, t.offset),
+            problem: `Matrix file nests maps and lists more than ${MAX_MATRIX_NESTING} deep`,
+          });
+        }
+        for (const item of t.items) {
+          if ("key" in item && item.key) stack.push({ token: item.key, depth: depth + 1 });
+          if (item.value) stack.push({ token: item.value, depth: depth + 1 });
+        }
+      }
+    }
+  }
 }
 
 /** UTF-8 length of `text`, counting no further than just past `limit`. */
