@@ -28,6 +28,7 @@ import { doctorOk, doctorRows, renderDoctor } from "./doctor.ts";
 import { mergeRunDirs, runShard } from "./history.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { runNightly } from "./nightly.ts";
+import { benchMarkdown, runBench, writeBench } from "./bench.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DEFAULT_MATRIX = "matrix/smoke.yaml";
@@ -277,9 +278,18 @@ async function main(argv: string[]): Promise<number> {
       return await cmdDashboard(rest);
     case "nightly":
       return await cmdNightly(rest);
+    case "bench": {
+      const { values } = parseArgs({ args: rest, options: { quick: { type: "boolean" } } });
+      const report = await runBench({ quick: values.quick ?? false });
+      await writeBench(repo, report);
+      console.log(benchMarkdown(report));
+      return 0;
+    }
     default:
       throw new UsageError(
-        `Unknown command "${cmd ?? ""}": use matrix [run|plan|merge], dashboard, nightly, doctor`,
+        `Unknown command "${
+          cmd ?? ""
+        }": use matrix [run|plan|merge], dashboard, nightly, bench, doctor`,
       );
   }
 }
