@@ -992,7 +992,6 @@ static const struct file_operations tciodd_fops = {
 	.poll = tciodd_poll,
 	.unlocked_ioctl = tciodd_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
