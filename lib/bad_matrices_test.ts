@@ -97,7 +97,7 @@ const EXPECTED: Record<string, { at: [number, number]; says: string } | { note: 
   },
   "too-many-combinations.yaml": {
     at: [2, 1],
-    says: "Matrix has 4608 combinations, more than the limit of 4096",
+    says: "Matrix has 18432 combinations, more than the limit of 16384",
   },
   // Duplicates
   "duplicate-key.yaml": {

@@ -732,8 +732,14 @@ Deno.test("parseMatrix() rejects an include that would make a cell without a ker
 Deno.test("parseMatrix() refuses matrices with too many combinations", () => {
   const many = Array.from({ length: 64 }, (_, i) => i + 1).join(", ");
   assertProblems(
-    yaml(...HEAD, "  testdevice: [on, off]", `  l1_smp: [${many}]`, `  l2_smp: [${many}]`),
-    { line: 2, column: 1, problem: "Matrix has 8192 combinations, more than the limit of 4096" },
+    yaml(
+      ...HEAD,
+      "  testdevice: [on, off]",
+      `  l1_smp: [${many}]`,
+      `  l2_smp: [${many}]`,
+      "  l2_cpu: [host, qemu64, max]",
+    ),
+    { line: 2, column: 1, problem: "Matrix has 24576 combinations, more than the limit of 16384" },
   );
 });
 

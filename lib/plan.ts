@@ -44,7 +44,7 @@ export const DEFAULT_TIMEOUTS: Readonly<PhaseTimeouts> = {
 };
 
 /** A matrix whose product has more combinations than this is refused. */
-export const MAX_COMBINATIONS = 4096;
+export const MAX_COMBINATIONS = 16384;
 
 /** Built-in axes in the order they appear in ids and in `Cell.axes`. */
 const BUILTIN_ORDER = ["kernel", "testdevice", "l1_smp", "l2_smp", "guest", "debug", "l2_cpu"];
