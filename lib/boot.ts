@@ -23,6 +23,8 @@ export interface BootSpec {
   l2MemMb: number;
   /** Extra kernel command line for L2. */
   l2Append: string;
+  /** Words added to L1's kernel command line. */
+  l1Append?: string[];
   l1Qemu: string[];
   l2Qemu: string[];
   timeouts: PhaseTimeouts;
@@ -71,6 +73,7 @@ export function l1Args(spec: BootSpec, l2Socket: string): string[] {
     `vtcio.l2_mem=${spec.l2MemMb}`,
     `vtcio.l2_append="${quote(spec.l2Append)}"`,
     `vtcio.l2_qemu="${quote(spec.l2Qemu.join(" "))}"`,
+    ...(spec.l1Append ?? []),
   ].join(" ");
   return [
     ...accel,

@@ -118,4 +118,6 @@ Deno.test("boot: L1 arguments pick the accelerator and pass L2 settings on the c
   const kvm = l1Args({ ...s, accel: "kvm", l2Cpu: "qemu64" }, "/tmp/s.sock");
   assertEquals(kvm.slice(0, 4), ["-accel", "kvm", "-cpu", "host"]);
   assertMatch(kvm[kvm.indexOf("-append") + 1], /vtcio\.l2_cpu=qemu64/);
+  const extra = l1Args({ ...s, l1Append: ["vtcio.scenario=fuzz", "kmemleak=on"] }, "/tmp/s.sock");
+  assertMatch(extra[extra.indexOf("-append") + 1], / vtcio\.scenario=fuzz kmemleak=on$/);
 });

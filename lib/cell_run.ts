@@ -190,7 +190,7 @@ export async function runCell(
   const t0 = performance.now();
   let l1k: KernelArtifact, l1i: string;
   let l2Kernel: string, l2Initrd: string;
-  let l2Append = `vtcio.cell=${cell.id}`;
+  let l2Append = [`vtcio.cell=${cell.id}`, ...cell.effects.l2_append].join(" ");
   const l2Qemu = [...cell.effects.l2_qemu];
   try {
     const frags = kernelFragments(cell, ctx.repo);
@@ -258,6 +258,7 @@ export async function runCell(
     l2Cpu: cell.l2_cpu,
     l2MemMb: ctx.l2MemMb,
     l2Append,
+    l1Append: cell.effects.l1_append,
     l1Qemu: cell.effects.l1_qemu,
     l2Qemu,
     timeouts: cell.timeouts,

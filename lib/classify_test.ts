@@ -21,7 +21,14 @@ function cell(expect: Partial<Expectation> = {}): Cell {
     l2_cpu: "host",
     expect: { support: "supported", outcome: "pass", ...expect },
     timeouts: { build: 1800, l1_boot: 120, l2_boot: 240, clients: 300 },
-    effects: { l1_config: [], l2_config: [], l1_qemu: [], l2_qemu: [] },
+    effects: {
+      l1_config: [],
+      l2_config: [],
+      l1_qemu: [],
+      l2_qemu: [],
+      l1_append: [],
+      l2_append: [],
+    },
     origin: "test",
   };
 }

@@ -172,11 +172,31 @@ async function wholeImage(path: string): Promise<boolean> {
   }
 }
 
-/** L1's initramfs: busybox, the L1 init, tcService, the host suite and the VM launcher. */
+/**
+ * The scenario scripts of an init (`guest-images/<image>/scenarios/*.sh`), as files for
+ * `/etc/vtcio/scenarios/` in its initramfs, in name order; none if the directory is missing.
+ */
+export function scenarioFiles(repo: string, image: string): ImageFile[] {
+  const dir = `${repo}/guest-images/${image}/scenarios`;
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(dir)]
+      .filter((e) => e.isFile && e.name.endsWith(".sh"))
+      .map((e) => e.name)
+      .sort();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  return names.map((n) => ({ from: `${dir}/${n}`, to: `etc/vtcio/scenarios/${n}`, mode: 0o644 }));
+}
+
+/** L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite and the VM launcher. */
 export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
     "l1",
     [
+      ...scenarioFiles(paths.repo, "l1"),
       { from: paths.busybox, to: "bin/busybox", mode: 0o755 },
       { from: `${paths.repo}/guest-images/l1/init`, to: "init", mode: 0o755 },
       { from: `${userspace}/tcservice`, to: "usr/sbin/tcservice", mode: 0o755 },
@@ -184,21 +204,22 @@ export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<strin
       { from: `${userspace}/tcio-other`, to: "usr/bin/tcio-other", mode: 0o755 },
       { from: `${userspace}/tcvm-launch`, to: "usr/bin/tcvm-launch", mode: 0o755 },
     ],
-    ["host", "cell", "var", "var/lib", "var/lib/tcservice"],
+    ["host", "cell", "var", "var/lib", "var/lib/tcservice", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,
   );
 }
 
-/** The busybox guest's initramfs: busybox, the L2 init and the guest suite. */
+/** The busybox guest's initramfs: busybox, the L2 init and its scenarios, the guest suite. */
 export function busyboxGuestInitramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
     "l2-busybox",
     [
+      ...scenarioFiles(paths.repo, "busybox"),
       { from: paths.busybox, to: "bin/busybox", mode: 0o755 },
       { from: `${paths.repo}/guest-images/busybox/init`, to: "init", mode: 0o755 },
       { from: `${userspace}/tcio-guest-suite`, to: "usr/bin/tcio-guest-suite", mode: 0o755 },
     ],
-    ["vtcio"],
+    ["vtcio", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,
   );
 }

@@ -668,6 +668,8 @@ interface RawEffects {
   l2_config?: string[];
   l1_qemu?: string[];
   l2_qemu?: string[];
+  l1_append?: string[];
+  l2_append?: string[];
 }
 
 interface RawRule {
@@ -695,7 +697,14 @@ interface RawMatrix {
   timeouts_for?: RawTimeoutRule[];
 }
 
-const EFFECT_KEYS = ["l1_config", "l2_config", "l1_qemu", "l2_qemu"] as const;
+const EFFECT_KEYS = [
+  "l1_config",
+  "l2_config",
+  "l1_qemu",
+  "l2_qemu",
+  "l1_append",
+  "l2_append",
+] as const;
 const TIMEOUT_KEYS = ["build", "l1_boot", "l2_boot", "clients"] as const;
 
 function buildSpec(raw: RawMatrix, source: Source): MatrixSpec {
@@ -716,7 +725,14 @@ function buildSpec(raw: RawMatrix, source: Source): MatrixSpec {
     }
     axisOptions[axis] = {};
     for (const [value, effects] of Object.entries(values)) {
-      const full: AxisEffects = { l1_config: [], l2_config: [], l1_qemu: [], l2_qemu: [] };
+      const full: AxisEffects = {
+        l1_config: [],
+        l2_config: [],
+        l1_qemu: [],
+        l2_qemu: [],
+        l1_append: [],
+        l2_append: [],
+      };
       for (const key of EFFECT_KEYS) {
         const list = effects?.[key] ?? [];
         full[key] = [...list];

@@ -134,6 +134,8 @@ Deno.test("parseMatrix() normalises testdevice and user axis values", () => {
     l2_config: [],
     l1_qemu: [],
     l2_qemu: [],
+    l1_append: [],
+    l2_append: [],
   });
   assert.equal(normalizeAxisValue("testdevice", "off"), false);
   assert.equal(normalizeAxisValue("l1_smp", 2), 2);
@@ -558,6 +560,8 @@ Deno.test("parseMatrix() checks user axes against axis_options", () => {
     l2_config: [],
     l1_qemu: ["-device", "intel-iommu"],
     l2_qemu: [],
+    l1_append: [],
+    l2_append: [],
   });
   assertProblems(yaml(...HEAD, "  iommu: [of]", ...options), {
     line: 4,

@@ -351,7 +351,14 @@ function cellEffects(
   axes: Record<string, AxisValue>,
   userAxes: readonly string[],
 ): AxisEffects {
-  const effects: AxisEffects = { l1_config: [], l2_config: [], l1_qemu: [], l2_qemu: [] };
+  const effects: AxisEffects = {
+    l1_config: [],
+    l2_config: [],
+    l1_qemu: [],
+    l2_qemu: [],
+    l1_append: [],
+    l2_append: [],
+  };
   for (const axis of userAxes) {
     const value = axes[axis];
     if (value === undefined) continue;
@@ -366,6 +373,8 @@ function cellEffects(
     }
     effects.l1_qemu.push(...more.l1_qemu);
     effects.l2_qemu.push(...more.l2_qemu);
+    effects.l1_append.push(...more.l1_append);
+    effects.l2_append.push(...more.l2_append);
   }
   return effects;
 }

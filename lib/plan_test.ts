@@ -266,7 +266,14 @@ Deno.test("expandMatrix() builds cells in product order with typed fields", () =
   assert.deepEqual(cell.expect, { support: "unsupported", outcome: "pass" });
   assert.deepEqual(result.cells[0].expect, { support: "supported", outcome: "pass" });
   assert.deepEqual(cell.timeouts, { build: 3600, l1_boot: 180, l2_boot: 300, clients: 300 });
-  assert.deepEqual(cell.effects, { l1_config: [], l2_config: [], l1_qemu: [], l2_qemu: [] });
+  assert.deepEqual(cell.effects, {
+    l1_config: [],
+    l2_config: [],
+    l1_qemu: [],
+    l2_qemu: [],
+    l1_append: [],
+    l2_append: [],
+  });
 });
 
 Deno.test("expandMatrix() makes ids of [a-z0-9._-] only", () => {
@@ -384,12 +391,15 @@ Deno.test("expandMatrix() unions the effects of user axis values", () => {
     "    on:",
     "      l1_config: [configs/iommu.config, configs/common.config]",
     "      l1_qemu: [-device, intel-iommu]",
+    "      l1_append: [intel_iommu=on]",
     "  numa:",
     "    off:",
     "    on:",
     "      l1_config: [configs/common.config, configs/numa.config]",
     "      l1_qemu: [-numa, node, -numa, node]",
     "      l2_qemu: [-numa, node]",
+    "      l1_append: [vtcio.numa=1]",
+    "      l2_append: [numa=on]",
   );
   assert.deepEqual(ids(result.cells), [
     "6.1-td-on-l1smp1-l2smp1-busybox-iommu-on-numa-off",
@@ -400,12 +410,16 @@ Deno.test("expandMatrix() unions the effects of user axis values", () => {
     l2_config: [],
     l1_qemu: ["-device", "intel-iommu"],
     l2_qemu: [],
+    l1_append: ["intel_iommu=on"],
+    l2_append: [],
   });
   assert.deepEqual(result.cells[1].effects, {
     l1_config: ["configs/iommu.config", "configs/common.config", "configs/numa.config"],
     l2_config: [],
     l1_qemu: ["-device", "intel-iommu", "-numa", "node", "-numa", "node"],
     l2_qemu: ["-numa", "node"],
+    l1_append: ["intel_iommu=on", "vtcio.numa=1"],
+    l2_append: ["numa=on"],
   });
 });
 

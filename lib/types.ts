@@ -30,6 +30,10 @@ export interface AxisEffects {
   l2_config: string[];
   l1_qemu: string[];
   l2_qemu: string[];
+  /** Words added to L1's kernel command line (read by guest-images/l1/init). */
+  l1_append: string[];
+  /** Words added to L2's kernel command line. */
+  l2_append: string[];
 }
 
 /** One combination of the matrix: everything needed to build, boot and judge it. */

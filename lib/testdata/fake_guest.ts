@@ -121,7 +121,14 @@ export function testCell(id: string, over: Partial<Cell> = {}): Cell {
     l2_cpu: "host",
     expect: { support: "supported", outcome: "pass" },
     timeouts,
-    effects: { l1_config: [], l2_config: [], l1_qemu: [], l2_qemu: [] },
+    effects: {
+      l1_config: [],
+      l2_config: [],
+      l1_qemu: [],
+      l2_qemu: [],
+      l1_append: [],
+      l2_append: [],
+    },
     origin: "fault test",
     ...over,
   };
