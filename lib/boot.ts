@@ -28,7 +28,15 @@ export interface BootSpec {
   l1Qemu: string[];
   l2Qemu: string[];
   timeouts: PhaseTimeouts;
+  /**
+   * Most bytes kept of each console, in memory and in its log (default
+   * {@link CONSOLE_CAP_BYTES}). A guest that prints more is stopped: see BootRecord.flood.
+   */
+  consoleCapBytes?: number;
 }
+
+/** How much one console may print before the guest is stopped as a flood: 16 MiB. */
+export const CONSOLE_CAP_BYTES = 16 * 1024 * 1024;
 
 /** What a boot showed. */
 export interface BootRecord {
@@ -46,6 +54,8 @@ export interface BootRecord {
   completed: boolean;
   /** The QEMU command line, for the record. */
   argv: string[];
+  /** A console went past its cap: QEMU was stopped and the rest of the output dropped. */
+  flood?: { console: "l1" | "l2"; bytes: number; phase: Phase };
 }
 
 /** Markers printed by the init scripts, and the phase each one ends. */
@@ -175,8 +185,28 @@ export async function boot(
   // A console that cannot be written (disk full) is the host failing: QEMU is stopped at once
   // and boot() throws once it is gone.
   let hostError: Error | undefined;
+  // Bytes seen per console: past the cap, lines are dropped (memory and disk stay bounded
+  // whatever a guest prints) and QEMU is stopped.
+  const cap = spec.consoleCapBytes ?? CONSOLE_CAP_BYTES;
+  const seen = { l1: 0, l2: 0 };
   const onLine = async (which: "l1" | "l2", line: string) => {
     const t = now();
+    seen[which] += line.length + 1;
+    if (seen[which] > cap) {
+      if (rec.flood === undefined) {
+        rec.flood = { console: which, bytes: cap, phase };
+        const note = `[vtcio: ${which.toUpperCase()} console flood: more than ${cap} bytes, ` +
+          `the rest is dropped and the guest stopped]`;
+        rec[which].push(note);
+        await (which === "l1" ? l1Log : l2Log).write(enc.encode(stamp(t) + note + "\n"))
+          .catch(() => {});
+        if (!killed) {
+          killed = true;
+          qemu.kill(2000);
+        }
+      }
+      return;
+    }
     rec[which].push(line);
     if (!hostError) {
       try {
@@ -236,7 +266,7 @@ export async function boot(
   l2Log.close();
   await Deno.remove(sockDir, { recursive: true }).catch(() => {});
   if (hostError) throw hostError;
-  if (!rec.completed && !rec.timeout && !rec.infraError && status.code !== 0) {
+  if (!rec.completed && !rec.timeout && !rec.infraError && !rec.flood && status.code !== 0) {
     // QEMU itself failed (bad arguments, missing file, killed): the cycle never ran properly.
     const last = rec.l1.slice(-3).join(" | ") || "no output";
     rec.infraError = `QEMU exited with status ${status.code} in ${phase}: ${last}`;

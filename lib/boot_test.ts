@@ -121,3 +121,38 @@ Deno.test("boot: L1 arguments pick the accelerator and pass L2 settings on the c
   const extra = l1Args({ ...s, l1Append: ["vtcio.scenario=fuzz", "kmemleak=on"] }, "/tmp/s.sock");
   assertMatch(extra[extra.indexOf("-append") + 1], / vtcio\.scenario=fuzz kmemleak=on$/);
 });
+
+Deno.test("boot: a console flood stops the guest and keeps memory and the log bounded", () =>
+  withDir(async (dir) => {
+    // A guest that prints forever, in lines and then without any line end.
+    const qemu = await fakeQemu(
+      dir,
+      `echo "vtcio-l1: init kernel=x"\nyes "spam spam spam" | head -c 200000\nexec cat /dev/zero`,
+    );
+    const rec = await boot({
+      ...spec(dir, qemu, { l1: 30, l2: 30, clients: 30 }),
+      consoleCapBytes: 100_000,
+    });
+    assertEquals(rec.flood, { console: "l1", bytes: 100_000, phase: "clients" });
+    assertEquals(rec.timeout, undefined);
+    assertEquals(rec.infraError, undefined);
+    assertEquals(liveGroups(), 0);
+    const kept = rec.l1.reduce((n, l) => n + l.length + 1, 0);
+    assertEquals(kept < 100_000 + 200, true, `kept ${kept} characters`);
+    assertMatch(rec.l1.at(-1) ?? "", /L1 console flood: more than 100000 bytes/);
+    const log = await Deno.stat(`${dir}/l1-console.log`);
+    assertEquals(log.size < 200_000, true, `log of ${log.size} bytes`);
+    assertEquals(evidenceFromBoot(rec).flood?.console, "l1");
+  }));
+
+Deno.test("boot: a console without line ends is cut into bounded lines, not held whole", () =>
+  withDir(async (dir) => {
+    const qemu = await fakeQemu(
+      dir,
+      `head -c 300000 /dev/zero | tr '\\0' x\necho\necho "vtcio-l1: init kernel=x"\nsleep 300`,
+    );
+    const rec = await boot(spec(dir, qemu, { l1: 30, l2: 30, clients: 1 }));
+    assertEquals(rec.timeout?.phase, "clients");
+    assertEquals(Math.max(...rec.l1.map((l) => l.length)) <= 64 * 1024, true);
+    assertEquals(rec.l1.filter((l) => /^x+$/.test(l)).reduce((n, l) => n + l.length, 0), 300_000);
+  }));

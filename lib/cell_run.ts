@@ -115,6 +115,7 @@ export function evidenceFromBoot(rec: BootRecord): CellEvidence {
   return {
     infraError: rec.infraError,
     timeout: rec.timeout,
+    flood: rec.flood,
     crashes: [...crashesOf(rec.l1, "l1"), ...crashesOf(rec.l2, "l2")],
     tests,
     ktapComplete: complete && host.documents > 0 && guest.documents > 0,

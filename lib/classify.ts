@@ -2,8 +2,8 @@
  * Turns what a cell left behind (build status, consoles, KTAP) into its outcome.
  *
  * Rules, first match wins: skip, build error, infrastructure error, crash on either console (a
- * crash beats a timeout: the timeout is usually its effect), timeout, then the judgement of the
- * tests, where a cell expected to fail turns "fail" into "xfail" and "pass" into "xpass".
+ * crash beats a timeout: the timeout is usually its effect), console flood (a failure of the
+ * guest: it printed more than the runner keeps), timeout, then the judgement of the tests, where a cell expected to fail turns "fail" into "xfail" and "pass" into "xpass".
  *
  * @module
  */
@@ -32,6 +32,8 @@ export interface CellEvidence {
   infraError?: string;
   /** Set when a phase ran out of time. */
   timeout?: { phase: Phase; seconds: number };
+  /** Set when a console printed more than the runner keeps: the guest was stopped. */
+  flood?: { console: ConsoleName; bytes: number; phase: Phase };
   /** Crash reports found on both consoles. */
   crashes: ConsoleCrash[];
   /** KTAP results of the guest client(s). */
@@ -124,6 +126,15 @@ export function classify(cell: Cell, ev: CellEvidence): Classification {
       truncate(first.summary, 160)
     }${more}`;
     return withPhase({ outcome: "crash", reason }, first.phase ?? ev.timeout?.phase ?? ev.phase);
+  }
+  if (ev.flood !== undefined) {
+    const mib = (ev.flood.bytes / (1024 * 1024)).toFixed(0);
+    return {
+      outcome: "fail",
+      reason: `Console flood on the ${ev.flood.console.toUpperCase()} console: more than ${mib} ` +
+        `MiB, the guest was stopped`,
+      phase: ev.flood.phase,
+    };
   }
   if (ev.timeout !== undefined) {
     return {

@@ -240,3 +240,14 @@ Deno.test("crashLines() heads each trace with its kind and console, L1 first", (
     ...PANIC.trace,
   ]);
 });
+
+Deno.test("classify() fails a console flood, after crashes and before timeouts", () => {
+  const flood = { console: "l2" as const, bytes: 16 * 1024 * 1024, phase: "clients" as const };
+  const v = classify(cell(), evidence({ flood, timeout: { phase: "clients", seconds: 5 } }));
+  assert.deepEqual(v, {
+    outcome: "fail",
+    reason: "Console flood on the L2 console: more than 16 MiB, the guest was stopped",
+    phase: "clients",
+  });
+  assert.equal(classify(cell(), evidence({ flood, crashes: [PANIC] })).outcome, "crash");
+});

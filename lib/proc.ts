@@ -117,8 +117,18 @@ function killGroup(pid: number, signal: Deno.Signal): void {
   }
 }
 
-/** Splits a byte stream into lines (without their line ends; a trailing partial line is kept). */
-export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncIterable<string> {
+/** Longest line {@link readLines} yields by default; a longer run without a line end is split. */
+export const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * Splits a byte stream into lines (without their line ends; a trailing partial line is kept).
+ * A stretch of more than `maxLine` characters without a line end (a guest printing garbage) is
+ * yielded in pieces of `maxLine`, so memory stays bounded whatever the stream holds.
+ */
+export async function* readLines(
+  stream: ReadableStream<Uint8Array>,
+  maxLine = MAX_LINE_CHARS,
+): AsyncIterable<string> {
   const decoder = new TextDecoder();
   let pending = "";
   for await (const chunk of stream) {
@@ -127,6 +137,10 @@ export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncItera
     while ((nl = pending.indexOf("\n")) >= 0) {
       yield pending.slice(0, nl).replace(/\r$/, "");
       pending = pending.slice(nl + 1);
+    }
+    while (pending.length > maxLine) {
+      yield pending.slice(0, maxLine);
+      pending = pending.slice(maxLine);
     }
   }
   pending += decoder.decode();
