@@ -18,8 +18,8 @@ function ok(stdout = ""): RunResult {
 }
 
 /**
- * A kernel toolchain: tar makes a tree, make writes a .config or a bzImage, rsync is the real
- * one. `calls` records each command; each step yields to the event loop first, as a real
+ * A kernel toolchain: tar makes a tree, make writes a .config or a bzImage, cp and rsync are the
+ * real ones. `calls` records each command; each step yields to the event loop first, as a real
  * program would, so concurrent builds interleave.
  */
 function kernelToolchain(calls: string[]): Runner {
@@ -43,7 +43,7 @@ function kernelToolchain(calls: string[]): Runner {
     } else if (cmd === "make" && args.includes("bzImage")) {
       await Deno.mkdir(`${o}/arch/x86/boot`, { recursive: true });
       await Deno.writeTextFile(`${o}/arch/x86/boot/bzImage`, "a kernel image\n".repeat(100));
-    } else if (cmd === "rsync") {
+    } else if (cmd === "rsync" || cmd === "cp") {
       const r = await new Deno.Command(cmd, { args }).output();
       return { ...ok(), code: r.code };
     }

@@ -46,6 +46,19 @@ export interface KernelArtifact {
   seconds: number;
 }
 
+/** A version's source tree in the cache. */
+export interface SourceTree {
+  /** The tree builds use: the pristine sources plus a patch series. */
+  dir: string;
+  /** The sources as extracted from the tarball, never changed. */
+  pristine: string;
+  version: string;
+  /** Hash of the patch inputs this checkout wants in the tree. */
+  patchHash: string;
+  /** Kernel release plus the patch hash, e.g. "6.1.192+vtcio.0123abcd". */
+  release: string;
+}
+
 /** A kernel that failed to configure or build. */
 export class BuildError extends Error {
   constructor(message: string, readonly log: string, readonly tail: string) {
@@ -180,7 +193,7 @@ export const FAR_CONFIGS = 300;
 
 /** Builds kernels, sharing work between cells of one run. */
 export class KernelBuilder {
-  #trees = new Map<string, Promise<{ dir: string; release: string }>>();
+  #trees = new Map<string, Promise<SourceTree>>();
   #builds = new Map<string, Promise<KernelArtifact>>();
   /** Builds run one at a time: each uses every core, and a later one seeds from an earlier. */
   #lock: Promise<unknown> = Promise.resolve();
@@ -197,24 +210,23 @@ export class KernelBuilder {
     readonly onWarning: (message: string) => void = () => {},
   ) {}
 
-  /** The prepared source tree for a version (extracted and patched once, then reused). */
-  tree(version: string, tarball: string): Promise<{ dir: string; release: string }> {
+  /**
+   * The source tree for a version: its directory, release and the hash of the patch series it
+   * must carry. Computed once per builder; the tree's content is only touched under
+   * {@link withTree}.
+   */
+  tree(version: string, tarball: string): Promise<SourceTree> {
     const key = version + "\0" + tarball;
     let p = this.#trees.get(key);
     if (!p) {
-      p = this.#prepareTree(version, tarball);
+      p = this.#locateTree(version, tarball);
       this.#trees.set(key, p);
       p.catch(() => this.#trees.delete(key));
     }
     return p;
   }
 
-  /**
-   * One stable tree per version and tarball. When the patch series changes, a fresh tree is
-   * prepared aside and synced in by content, so unchanged files keep their times and kbuild and
-   * ccache only redo what the change touched.
-   */
-  async #prepareTree(version: string, tarball: string): Promise<{ dir: string; release: string }> {
+  async #locateTree(version: string, tarball: string): Promise<SourceTree> {
     const { repo, cache } = this.paths;
     const patchHash = (await sha256OfFiles(`${repo}/kernel`, patchInputs(repo, version)))
       .slice(0, 16);
@@ -222,38 +234,85 @@ export class KernelBuilder {
     const id = (await sha256Hex(`${tarball}\0${tarStat.size}\0${tarStat.mtime?.getTime()}`))
       .slice(0, 8);
     const dir = `${cache}/src/${version}-${id}`;
-    const stamp = `${dir}/.vtcio-patches`;
-    if ((await Deno.readTextFile(stamp).catch(() => "")) !== patchHash) {
-      const tmp = `${dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    const pristine = `${dir}.pristine`;
+    await this.#withLock(`${dir}.lock`, async () => {
+      if (await exists(`${pristine}/Makefile`)) return;
+      const tmp = `${pristine}.tmp-${crypto.randomUUID().slice(0, 8)}`;
       await Deno.mkdir(tmp, { recursive: true });
       try {
         const x = await this.runner("tar", ["-xJf", tarball, "-C", tmp, "--strip-components=1"]);
         if (x.code !== 0) throw new BuildError(`Cannot extract ${tarball}`, "", x.stderr);
-        const p = await this.runner(`${repo}/kernel/scripts/prepare-tree.sh`, [version, tmp]);
-        if (p.code !== 0) {
-          throw new BuildError(
-            `The ${version} patch series does not apply`,
-            "",
-            p.stdout + p.stderr,
-          );
-        }
-        await Deno.mkdir(dir, { recursive: true });
-        await Deno.remove(stamp).catch(() => {});
-        const r = await this.runner("rsync", [
-          "-rlc",
-          "--delete",
-          "--exclude=/.vtcio-patches",
-          `${tmp}/`,
-          `${dir}/`,
-        ]);
-        if (r.code !== 0) throw new BuildError(`Cannot sync ${dir}`, "", r.stderr);
-        await Deno.writeTextFile(stamp, patchHash);
+        await Deno.rename(tmp, pristine);
       } finally {
         await Deno.remove(tmp, { recursive: true }).catch(() => {});
       }
+    });
+    const release = releaseFromMakefile(await Deno.readTextFile(`${pristine}/Makefile`));
+    return {
+      dir,
+      pristine,
+      version,
+      patchHash,
+      release: `${release}+vtcio.${patchHash.slice(0, 8)}`,
+    };
+  }
+
+  /**
+   * Runs `fn` while this process holds the version's tree, with the tree carrying this
+   * checkout's patch series. Every vtcio process sharing the cache (several checkouts at once)
+   * takes the same lock, so a build never sees another checkout's sources. When the series
+   * changed, a fresh tree is prepared aside from the pristine sources and synced in by content,
+   * so unchanged files keep their times and kbuild and ccache only redo what the change touched.
+   */
+  withTree<T>(tree: SourceTree, fn: () => Promise<T>): Promise<T> {
+    return this.#withLock(`${tree.dir}.lock`, async () => {
+      await this.#syncTree(tree);
+      return await fn();
+    });
+  }
+
+  async #syncTree(t: SourceTree): Promise<void> {
+    const { repo } = this.paths;
+    const stamp = `${t.dir}/.vtcio-patches`;
+    if ((await Deno.readTextFile(stamp).catch(() => "")) === t.patchHash) return;
+    const tmp = `${t.dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      const c = await this.runner("cp", ["-a", t.pristine, tmp]);
+      if (c.code !== 0) throw new BuildError(`Cannot copy ${t.pristine}`, "", c.stderr);
+      const p = await this.runner(`${repo}/kernel/scripts/prepare-tree.sh`, [t.version, tmp]);
+      if (p.code !== 0) {
+        throw new BuildError(
+          `The ${t.version} patch series does not apply`,
+          "",
+          p.stdout + p.stderr,
+        );
+      }
+      await Deno.mkdir(t.dir, { recursive: true });
+      await Deno.remove(stamp).catch(() => {});
+      const r = await this.runner("rsync", [
+        "-rlc",
+        "--delete",
+        "--exclude=/.vtcio-patches",
+        `${tmp}/`,
+        `${t.dir}/`,
+      ]);
+      if (r.code !== 0) throw new BuildError(`Cannot sync ${t.dir}`, "", r.stderr);
+      await Deno.writeTextFile(stamp, t.patchHash);
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
     }
-    const release = releaseFromMakefile(await Deno.readTextFile(`${dir}/Makefile`));
-    return { dir, release: `${release}+vtcio.${patchHash.slice(0, 8)}` };
+  }
+
+  /** Runs `fn` holding an exclusive lock on `path` (created if missing), across processes. */
+  async #withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
+    const lock = await Deno.open(path, { create: true, write: true });
+    try {
+      await lock.lock(true);
+      return await fn();
+    } finally {
+      lock.close();
+    }
   }
 
   /** Configures and builds a kernel, or returns the cached one. Throws {@link BuildError}. */
@@ -289,14 +348,16 @@ export class KernelBuilder {
   /** Final .config and cache key for a spec, without building. */
   async #configure(spec: KernelSpec, tarball: string) {
     const { cache } = this.paths;
-    const { dir: tree, release } = await this.tree(spec.version, tarball);
+    const src = await this.tree(spec.version, tarball);
+    const { dir: tree, release } = src;
     const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
-    const cfgId = (await sha256Hex([tree, ...fragText].join("\0"))).slice(0, 20);
+    // The patch series is part of the id: it may add Kconfig options.
+    const cfgId = (await sha256Hex([tree, src.patchHash, ...fragText].join("\0"))).slice(0, 20);
     const cfgDir = `${cache}/cfg/${cfgId}`;
     if (!(await exists(`${cfgDir}/.config.final`))) {
       let once = this.#configuring.get(cfgDir);
       if (!once) {
-        once = this.#configureIn(cfgDir, tree, spec);
+        once = this.withTree(src, () => this.#configureIn(cfgDir, tree, spec));
         this.#configuring.set(cfgDir, once);
         const done = () => this.#configuring.delete(cfgDir);
         once.then(done, done);
@@ -311,7 +372,7 @@ export class KernelBuilder {
     const key = (await sha256Hex(
       [spec.version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
     )).slice(0, 24);
-    return { key, config, release, dropped, tree };
+    return { key, config, release, dropped, tree: src };
   }
 
   /** Runs tinyconfig, the fragments and olddefconfig in `cfgDir`; `.config.final` last. */
@@ -346,7 +407,7 @@ export class KernelBuilder {
     config: string,
     release: string,
     dropped: string[],
-    tree: string,
+    src: SourceTree,
   ): Promise<KernelArtifact> {
     const { cache } = this.paths;
     const out = `${cache}/kernels/${key}`;
@@ -361,6 +422,25 @@ export class KernelBuilder {
       cached,
       seconds,
     });
+    if (await wholeKernel(out, key)) return artifact(true, 0);
+    return await this.withTree(
+      src,
+      () => this.#buildIn(key, config, dropped, src, out, artifact),
+    );
+  }
+
+  async #buildIn(
+    key: string,
+    config: string,
+    dropped: string[],
+    src: SourceTree,
+    out: string,
+    artifact: (cached: boolean, seconds: number) => KernelArtifact,
+  ): Promise<KernelArtifact> {
+    const { cache } = this.paths;
+    const tree = src.dir;
+    const release = src.release;
+    // Another process may have built it while this one waited for the tree.
     if (await wholeKernel(out, key)) return artifact(true, 0);
     const started = performance.now();
     const { dir: obj, lock } = await this.#workDir(tree, config);

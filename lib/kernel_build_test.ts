@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { assertEquals, assertMatch } from "./test_assert.ts";
 import {
   BuildError,
@@ -157,4 +158,56 @@ Deno.test("KernelBuilder warns when two fragment lists give the same final .conf
   assertMatch(warnings[0], /x\.config \+ x\.config\.dup gives the same 6\.1 \.config as x\.config/);
   assertEquals(c.sameConfigAs, [[f.frag]]);
   await Deno.remove(f.cache, { recursive: true });
+});
+
+Deno.test("KernelBuilder: checkouts sharing a cache never build from each other's sources", async () => {
+  const f = await fixture();
+  // Two checkouts whose guest drivers differ: two patch series for one version.
+  const repos: string[] = [];
+  for (const name of ["a", "b"]) {
+    const repo = `${f.cache}/../repo-${name}`;
+    await Deno.mkdir(repo, { recursive: true });
+    await new Deno.Command("cp", { args: ["-r", `${f.repo}/kernel`, repo] }).output();
+    await Deno.writeTextFile(
+      `${repo}/kernel/drivers/misc/tciodd/ktciodd.c`,
+      `/* checkout ${name} */\n`,
+      { append: true },
+    );
+    repos.push(repo);
+  }
+  // make bzImage: the tree's patch stamp at the start and after a pause must be the same, and
+  // the image records it.
+  const seen: string[] = [];
+  const builder = (repo: string) => {
+    const calls: string[] = [];
+    const base = fakeRunner(calls);
+    return new KernelBuilder({ repo, cache: f.cache }, async (cmd, args, opts) => {
+      if (cmd === "make" && args.includes("bzImage")) {
+        const tree = args[args.indexOf("-C") + 1];
+        const before = await Deno.readTextFile(`${tree}/.vtcio-patches`);
+        await new Promise((r) => setTimeout(r, 50));
+        const after = await Deno.readTextFile(`${tree}/.vtcio-patches`);
+        seen.push(`${before} ${after}`);
+        const o = args.find((a) => a.startsWith("O="))!.slice(2);
+        await Deno.mkdir(`${o}/arch/x86/boot`, { recursive: true });
+        await Deno.writeTextFile(`${o}/arch/x86/boot/bzImage`, before);
+        return { code: 0, signal: null, stdout: "", stderr: "", timedOut: false };
+      }
+      return base(cmd, args, opts);
+    });
+  };
+  const [a, b] = repos.map(builder);
+  const spec = { version: "6.1", fragments: [f.frag] };
+  const [ka, kb] = await Promise.all([a.build(spec, f.tarball), b.build(spec, f.tarball)]);
+  const [ta, tb] = await Promise.all([a.tree("6.1", f.tarball), b.tree("6.1", f.tarball)]);
+  assert.notEqual(ta.patchHash, tb.patchHash);
+  assert.equal(ta.dir, tb.dir, "one tree per version, shared");
+  assert.equal(await Deno.readTextFile(ka.bzImage), ta.patchHash);
+  assert.equal(await Deno.readTextFile(kb.bzImage), tb.patchHash);
+  assert.notEqual(ka.key, kb.key);
+  for (const s of seen) {
+    const [before, after] = s.split(" ");
+    assert.equal(after, before, "the tree changed under a running build");
+  }
+  assert.equal(seen.length, 2);
 });
