@@ -6,7 +6,7 @@
  *   matrix plan [--explain] [FILE]
  *   matrix merge RUN-DIR... [--out ROOT]
  *   dashboard [--history ROOT] [--out DIR]
- *   nightly [--shards N] [--matrix FILE] [--run-group G]
+ *   nightly [--shards N] [--matrix FILE] [--run-group G] [--only F] [--retry N]
  *   doctor
  */
 import { parseArgs } from "node:util";
@@ -249,6 +249,8 @@ async function cmdNightly(args: string[]): Promise<number> {
       shards: { type: "string", default: "1" },
       matrix: { type: "string" },
       "run-group": { type: "string" },
+      only: { type: "string" },
+      retry: { type: "string", default: "1" },
     },
   });
   const shards = Number(values.shards);
@@ -262,6 +264,8 @@ async function cmdNightly(args: string[]): Promise<number> {
     shards,
     matrix: values.matrix,
     group: values["run-group"],
+    // Passed on to every shard's `matrix run`, which checks them.
+    extraArgs: ["--retry", values.retry, ...(values.only ? ["--only", values.only] : [])],
     historyRoot: resultsRoot(),
     signal: controller.signal,
   });
