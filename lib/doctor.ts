@@ -116,6 +116,22 @@ function accelRow(f: HostFacts): DoctorRow {
   return row("Accel mode", "ok", detail);
 }
 
+/** Under TCG, whether L1 is told its TSC rate (else it calibrates, and under load fails). */
+function tscRow(f: HostFacts): DoctorRow {
+  const check = "L1 TSC frequency";
+  if (f.accel === "kvm") return row(check, "ok", "not needed: L1 runs under KVM (kvmclock)");
+  if (f.tscKhz !== null) {
+    return row(check, "ok", `L1 gets tsc_early_khz=${f.tscKhz} (L0's TSC, from its kernel log)`);
+  }
+  return row(
+    check,
+    "warn",
+    "L0's TSC frequency is not in its kernel log: L1 calibrates against the emulated PIT, " +
+      "which fails under load and leaves L2 unable to start (such cells stop early and are retried)",
+    `Run as root so that dmesg shows the "tsc: Detected ... MHz" line of L0's boot (${DOC}#l1-tsc-frequency)`,
+  );
+}
+
 function diskRows(f: HostFacts): DoctorRow[] {
   return f.disks.map((d) => {
     const check = `Free disk (${d.dir.replace(/\/+$/, "").split("/").pop() || d.dir})`;
@@ -233,6 +249,7 @@ export function doctorRows(facts: HostFacts): DoctorRow[] {
     kvmRow(facts),
     tcgRow(facts),
     accelRow(facts),
+    tscRow(facts),
     ...diskRows(facts),
     memoryRow(facts),
     ...kernelRows(facts),

@@ -45,6 +45,7 @@ function facts(over: Partial<HostFacts> = {}): HostFacts {
     debootstrap: "/usr/sbin/debootstrap",
     ccache: { path: "/usr/bin/ccache", version: "4.7.5" },
     gcc: { path: "/usr/bin/gcc", version: "12.2.0" },
+    tscKhz: 2596140,
     ...over,
   };
 }
@@ -80,6 +81,7 @@ Deno.test("doctorRows() on a fully equipped nested-KVM host is all ok", () => {
     "KVM for ordinary guests",
     "TCG with SVM",
     "Accel mode",
+    "L1 TSC frequency",
     "Free disk (results)",
     "Free disk (.cache)",
     "Memory",
@@ -113,6 +115,24 @@ Deno.test("doctorRows() on a kvm_pvm host warns about KVM but can run with TCG",
   assert.equal(find(rows, "Accel mode").status, "ok");
   assert.match(find(rows, "Accel mode").detail, /^tcg with -cpu max: /);
   assert.equal(doctorOk(rows), true);
+});
+
+Deno.test("doctorRows() under TCG tells L1's TSC rate, and warns when L0's log lacks it", () => {
+  assert.deepEqual(find(doctorRows(facts({ tscKhz: null })), "L1 TSC frequency"), {
+    check: "L1 TSC frequency",
+    status: "ok",
+    detail: "not needed: L1 runs under KVM (kvmclock)",
+    fix: "",
+  });
+  const known = find(doctorRows(pvmFacts()), "L1 TSC frequency");
+  assert.equal(known.status, "ok");
+  assert.match(known.detail, /tsc_early_khz=2596140/);
+  const rows = doctorRows(pvmFacts({ tscKhz: null }));
+  const unknown = find(rows, "L1 TSC frequency");
+  assert.equal(unknown.status, "warn");
+  assert.match(unknown.detail, /calibrates against the emulated PIT/);
+  assert.match(unknown.fix, /dmesg.*#l1-tsc-frequency/);
+  assert.equal(doctorOk(rows), true, "a warning, not a blocker");
 });
 
 Deno.test("doctorRows() without KVM and without TCG SVM is missing", () => {

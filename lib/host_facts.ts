@@ -18,6 +18,11 @@
  * TCG with SVM: a QMP `query-cpu-model-expansion` of model "max" under `-accel tcg -machine none`
  * (about 0.2 s, no guest) says whether QEMU's emulated CPU offers `svm` and `npt`.
  *
+ * L0's TSC frequency: read from L0's kernel log (`dmesg`, else the journal's kernel messages).
+ * Under TCG, L1's TSC is L0's (QEMU's emulated `rdtsc` returns the host's), so L1 is told this rate
+ * with `tsc_early_khz=` rather than left to calibrate against the emulated PIT, which fails under
+ * load and leaves L1's KVM unable to run any L2 (docs/troubleshooting.md, "L2 never prints").
+ *
  * @module
  */
 import { run, type Runner, type RunResult } from "./proc.ts";
@@ -165,6 +170,11 @@ export interface HostFacts {
   debootstrap: string | null;
   ccache: ToolFacts;
   gcc: ToolFacts;
+  /**
+   * L0's TSC frequency in kHz as its kernel logged it, or null when the log does not say (not
+   * readable, or the boot messages have rotated out).
+   */
+  tscKhz: number | null;
 }
 
 export interface HostFactsOptions {
@@ -263,6 +273,23 @@ export function debianUpstreamVersion(version: string): string {
 /** "linux-source-6.12.tar.xz" -> "6.12"; null for any other name. */
 export function kernelSourceSeries(fileName: string): string | null {
   return fileName.match(/^linux-source-(\d+\.\d+)\.tar\.(?:xz|bz2|gz)$/)?.[1] ?? null;
+}
+
+/**
+ * L0's TSC frequency in kHz from its kernel log: the last "tsc: Refined TSC clocksource
+ * calibration: N MHz", else "tsc: Detected N MHz TSC", else "tsc: Detected N MHz processor"
+ * (Linux prints the TSC line only when the TSC's rate differs from the processor's). Null when
+ * the log has none of them.
+ */
+export function parseTscKhz(kernelLog: string): number | null {
+  const last = (re: RegExp): number | null => {
+    const all = [...kernelLog.matchAll(re)];
+    return all.length > 0 ? Math.round(Number(all[all.length - 1][1]) * 1000) : null;
+  };
+  const khz = last(/tsc: Refined TSC clocksource calibration: (\d+(?:\.\d+)?) MHz/g) ??
+    last(/tsc: Detected (\d+(?:\.\d+)?) MHz TSC/g) ??
+    last(/tsc: Detected (\d+(?:\.\d+)?) MHz processor/g);
+  return khz !== null && khz > 0 ? khz : null;
 }
 
 /** First version-looking token ("12.2.0", "4.7.5") in a program's output. */
@@ -442,6 +469,17 @@ async function tcgFacts(qemu: QemuFacts, runner: Runner, timeoutMs: number): Pro
   return { svm, npt, detail };
 }
 
+/** L0's TSC frequency from `dmesg`, else from the journal's kernel messages of this boot. */
+async function tscFacts(runner: Runner): Promise<number | null> {
+  const dmesg = await tryRun(runner, "dmesg", [], { timeoutMs: 10_000 });
+  const fromDmesg = dmesg?.code === 0 ? parseTscKhz(dmesg.stdout) : null;
+  if (fromDmesg !== null) return fromDmesg;
+  const journal = await tryRun(runner, "journalctl", ["-k", "-b", "0", "-q", "--no-pager"], {
+    timeoutMs: 10_000,
+  });
+  return journal?.code === 0 ? parseTscKhz(journal.stdout) : null;
+}
+
 async function kernelSourceFacts(
   srcDir: string,
   runner: Runner,
@@ -529,7 +567,7 @@ export async function hostFacts(
   const cpuInfo = parseCpuInfo((await files.readText("/proc/cpuinfo")) ?? "");
   const { processors, ...cpu } = cpuInfo;
 
-  const [kvm, tcg, disks, memText, nproc, kernels, busybox, debootstrap, ccache, gcc] =
+  const [kvm, tcg, disks, memText, nproc, kernels, busybox, debootstrap, ccache, gcc, tscKhz] =
     await Promise.all([
       kvmFacts(cpu, qemu, runner, files, timeoutMs),
       tcgFacts(qemu, runner, timeoutMs),
@@ -541,6 +579,7 @@ export async function hostFacts(
       findProgram("debootstrap", searchPath, files),
       toolFacts("ccache", ["--version"], searchPath, runner, files),
       toolFacts("gcc", ["-dumpfullversion", "-dumpversion"], searchPath, runner, files),
+      tscFacts(runner),
     ]);
 
   const fileOut = busybox
@@ -566,5 +605,6 @@ export async function hostFacts(
     debootstrap,
     ccache,
     gcc,
+    tscKhz,
   };
 }

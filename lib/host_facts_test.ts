@@ -17,6 +17,7 @@ import {
   parseMemInfo,
   parseNestedParam,
   parseQemuVersion,
+  parseTscKhz,
   probeFirmware,
   type TcgFacts,
 } from "./host_facts.ts";
@@ -71,6 +72,13 @@ PATCHLEVEL = 2
 SUBLEVEL = 13
 EXTRAVERSION =
 NAME = Baby Opossum Posse
+`;
+
+/** The TSC lines of this project's machines' kernel log, among others. */
+const DMESG = `[    0.000000] [Firmware Bug]: TSC doesn't count with P0 frequency!
+[    0.000062] tsc: Detected 2596.140 MHz processor
+[    0.097561] TSC deadline timer available
+[    0.379505] clocksource: tsc: mask: 0xffffffffffffffff max_cycles: 0x256bfd9ef1e
 `;
 
 // ---- Fakes --------------------------------------------------------------------------------------
@@ -163,6 +171,7 @@ function handlers(qemu: Handler): Record<string, Handler> {
     file: () => ({ stdout: "ELF 64-bit LSB executable, x86-64, statically linked, stripped\n" }),
     ccache: () => ({ stdout: "ccache version 4.7.5\nFeatures: file-storage\n" }),
     gcc: () => ({ stdout: "12.2.0\n" }),
+    dmesg: () => ({ stdout: DMESG }),
   };
 }
 
@@ -254,6 +263,20 @@ Deno.test("parseCpuModelExpansion() finds svm and npt among QMP messages", () =>
     parseCpuModelExpansion(`${QMP_GREETING}\n{"error": {"class": "X"}}\nnot json`),
     null,
   );
+});
+
+Deno.test("parseTscKhz() prefers the refined TSC rate, then the TSC line, then the processor's", () => {
+  assert.equal(parseTscKhz(DMESG), 2596140);
+  const detected = "[    0.000000] tsc: Detected 2400.000 MHz processor\n";
+  const tsc = "[    0.000000] tsc: Detected 2399.987 MHz TSC\n";
+  const refined = (mhz: string) =>
+    `[    1.512345] tsc: Refined TSC clocksource calibration: ${mhz} MHz\n`;
+  assert.equal(parseTscKhz(detected + tsc), 2399987);
+  assert.equal(parseTscKhz(detected + refined("2399.9") + refined("2400.001")), 2400001);
+  assert.equal(parseTscKhz("kernel: tsc: Detected 3000 MHz processor"), 3000000, "journal form");
+  assert.equal(parseTscKhz("[    0.1] tsc: Unable to calibrate against PIT\n"), null);
+  assert.equal(parseTscKhz("[    0.1] tsc: Detected 0.000 MHz processor\n"), null);
+  assert.equal(parseTscKhz(""), null);
 });
 
 Deno.test("parseKernelMakefile() joins VERSION, PATCHLEVEL, SUBLEVEL and EXTRAVERSION", () => {
@@ -394,6 +417,8 @@ Deno.test("hostFacts() on a kvm_pvm host picks TCG without probing KVM", async (
   assert.equal(f.debootstrap, "/usr/sbin/debootstrap", "sbin is searched even if not on PATH");
   assert.deepEqual(f.ccache, { path: "/usr/bin/ccache", version: "4.7.5" });
   assert.deepEqual(f.gcc, { path: "/usr/bin/gcc", version: "12.2.0" });
+  assert.equal(f.tscKhz, 2596140);
+  assert.equal(calls.some((c) => c.cmd === "journalctl"), false, "dmesg told it");
   for (const c of calls) assert.ok(c.opts?.timeoutMs, `${c.cmd} runs with a timeout`);
 });
 
@@ -469,7 +494,28 @@ Deno.test("hostFacts() without QEMU or tools reports them missing", async () => 
   assert.equal(f.busyboxStatic, null);
   assert.equal(f.debootstrap, null);
   assert.deepEqual(f.gcc, { path: null, version: null });
+  assert.equal(f.tscKhz, null);
   assert.equal(calls.some((c) => c.cmd.includes("qemu")), false);
+});
+
+Deno.test("hostFacts() reads L0's TSC rate from the journal when dmesg is not allowed", async () => {
+  const { runner, calls } = fakeRunner({
+    ...handlers(qemuAnswers(3)),
+    dmesg: () => ({ code: 1, stderr: "dmesg: read kernel buffer failed: Operation not permitted" }),
+    journalctl: () => ({
+      stdout: "Nov 25 02:51:07 vm kernel: tsc: Detected 2596.140 MHz processor\n",
+    }),
+  });
+  const { files } = fakeFiles(machine(CPUINFO_PVM, { exist: ["/dev/kvm"] }));
+  const f = await hostFacts(runner, files, OPTIONS);
+  assert.equal(f.tscKhz, 2596140);
+  assert.deepEqual(calls.find((c) => c.cmd === "journalctl")?.args, [
+    "-k",
+    "-b",
+    "0",
+    "-q",
+    "--no-pager",
+  ]);
 });
 
 // ---- The real machine ---------------------------------------------------------------------------
@@ -490,5 +536,6 @@ Deno.test("hostFacts() on this machine returns well-formed facts", async () => {
     const v = f.kernelVersions[series];
     if (v !== null) assert.ok(v.startsWith(`${series}.`), `${v} belongs to ${series}`);
   }
+  assert.ok(f.tscKhz === null || (Number.isInteger(f.tscKhz) && f.tscKhz > 0));
   assert.deepEqual(JSON.parse(JSON.stringify(f)), f, "facts are plain data");
 });
