@@ -25,6 +25,12 @@ export interface BootSpec {
   l2Append: string;
   /** Words added to L1's kernel command line. */
   l1Append?: string[];
+  /**
+   * L0's TSC frequency in kHz. Under TCG, L1's TSC is L0's, and L1 is told its rate
+   * (`tsc_early_khz=`): left to calibrate against the emulated PIT, L1 fails now and then under
+   * load, and its KVM then never enters any L2 (docs/troubleshooting.md, "L2 never prints").
+   */
+  l1TscKhz?: number;
   l1Qemu: string[];
   l2Qemu: string[];
   timeouts: PhaseTimeouts;
@@ -83,6 +89,7 @@ export function l1Args(spec: BootSpec, l2Socket: string): string[] {
     `vtcio.l2_mem=${spec.l2MemMb}`,
     `vtcio.l2_append="${quote(spec.l2Append)}"`,
     `vtcio.l2_qemu="${quote(spec.l2Qemu.join(" "))}"`,
+    ...(spec.accel === "tcg" && spec.l1TscKhz ? [`tsc_early_khz=${spec.l1TscKhz}`] : []),
     ...(spec.l1Append ?? []),
   ].join(" ");
   return [

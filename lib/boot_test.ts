@@ -156,3 +156,13 @@ Deno.test("boot: a console without line ends is cut into bounded lines, not held
     assertEquals(Math.max(...rec.l1.map((l) => l.length)) <= 64 * 1024, true);
     assertEquals(rec.l1.filter((l) => /^x+$/.test(l)).reduce((n, l) => n + l.length, 0), 300_000);
   }));
+
+Deno.test("boot: under TCG L1 is told L0's TSC rate, before the cell's own words", () => {
+  const s = { ...spec("/tmp/x", "qemu"), l1TscKhz: 2596140, l1Append: ["tsc_early_khz=1000000"] };
+  const append = (a: string[]) => a[a.indexOf("-append") + 1];
+  // The kernel keeps the last tsc_early_khz=, so a cell's l1_append can still override it.
+  assertMatch(append(l1Args(s, "/tmp/s.sock")), / tsc_early_khz=2596140 tsc_early_khz=1000000$/);
+  // Under KVM L1 has kvmclock; without a known rate L1 calibrates as before.
+  assertEquals(/tsc_early_khz=2596140/.test(append(l1Args({ ...s, accel: "kvm" }, "/s"))), false);
+  assertEquals(/tsc_early_khz/.test(append(l1Args(spec("/tmp/x", "qemu"), "/s"))), false);
+});

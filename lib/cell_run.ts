@@ -26,6 +26,8 @@ export interface CellContext {
   images: ImagePaths;
   qemu: string;
   accel: "kvm" | "tcg";
+  /** L0's TSC frequency in kHz, when known: under TCG, L1 is told it (see boot.ts). */
+  l1TscKhz?: number;
   /** linux-source tarball per kernel version. */
   tarballs: Record<string, string>;
   /** Memory for L1 and L2, in MiB. */
@@ -260,6 +262,7 @@ export async function runCell(
     l2MemMb: ctx.l2MemMb,
     l2Append,
     l1Append: cell.effects.l1_append,
+    l1TscKhz: ctx.l1TscKhz,
     l1Qemu: cell.effects.l1_qemu,
     l2Qemu,
     timeouts: cell.timeouts,

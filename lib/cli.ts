@@ -190,6 +190,7 @@ async function cmdRun(args: string[]): Promise<number> {
       images: { repo, cache, busybox: facts.busybox ?? "/bin/busybox" },
       qemu: facts.qemu.path,
       accel: facts.accel,
+      l1TscKhz: facts.tscKhz ?? undefined,
       tarballs: facts.kernelSources,
       l1MemMb: 1536,
       l2MemMb: 256,
