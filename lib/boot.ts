@@ -29,6 +29,10 @@ export interface BootSpec {
    * L0's TSC frequency in kHz. Under TCG, L1's TSC is L0's, and L1 is told its rate
    * (`tsc_early_khz=`): left to calibrate against the emulated PIT, L1 fails now and then under
    * load, and its KVM then never enters any L2 (docs/troubleshooting.md, "L2 never prints").
+   * With the rate, L1 also gets `tsc=reliable`: its only other clocksource is jiffies, which lag
+   * under TCG (ticks are lost on a busy L0), so the clocksource watchdog would otherwise declare
+   * the TSC unstable a second after boot and fall back to jiffies: L1's time would run slow, its
+   * timers and clock reads would be 4 ms coarse, and so would the kvm-clock it gives L2.
    */
   l1TscKhz?: number;
   l1Qemu: string[];
@@ -89,7 +93,9 @@ export function l1Args(spec: BootSpec, l2Socket: string): string[] {
     `vtcio.l2_mem=${spec.l2MemMb}`,
     `vtcio.l2_append="${quote(spec.l2Append)}"`,
     `vtcio.l2_qemu="${quote(spec.l2Qemu.join(" "))}"`,
-    ...(spec.accel === "tcg" && spec.l1TscKhz ? [`tsc_early_khz=${spec.l1TscKhz}`] : []),
+    ...(spec.accel === "tcg" && spec.l1TscKhz
+      ? [`tsc_early_khz=${spec.l1TscKhz}`, "tsc=reliable"]
+      : []),
     ...(spec.l1Append ?? []),
   ].join(" ");
   return [

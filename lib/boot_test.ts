@@ -161,8 +161,12 @@ Deno.test("boot: under TCG L1 is told L0's TSC rate, before the cell's own words
   const s = { ...spec("/tmp/x", "qemu"), l1TscKhz: 2596140, l1Append: ["tsc_early_khz=1000000"] };
   const append = (a: string[]) => a[a.indexOf("-append") + 1];
   // The kernel keeps the last tsc_early_khz=, so a cell's l1_append can still override it.
-  assertMatch(append(l1Args(s, "/tmp/s.sock")), / tsc_early_khz=2596140 tsc_early_khz=1000000$/);
+  assertMatch(
+    append(l1Args(s, "/tmp/s.sock")),
+    / tsc_early_khz=2596140 tsc=reliable tsc_early_khz=1000000$/,
+  );
   // Under KVM L1 has kvmclock; without a known rate L1 calibrates as before.
   assertEquals(/tsc_early_khz=2596140/.test(append(l1Args({ ...s, accel: "kvm" }, "/s"))), false);
   assertEquals(/tsc_early_khz/.test(append(l1Args(spec("/tmp/x", "qemu"), "/s"))), false);
+  assertEquals(/tsc=reliable/.test(append(l1Args(spec("/tmp/x", "qemu"), "/s"))), false);
 });
