@@ -138,9 +138,10 @@ export async function runCell(
   const timings: Partial<Record<Phase, number>> = {};
   const logs: Record<string, string> = {};
   const facts: Record<string, string> = { accel: ctx.accel, l2_cpu: cell.l2_cpu };
+  let droppedOptions: string[] = [];
   await Deno.mkdir(cellDir, { recursive: true });
   const finish = async (ev: CellEvidence): Promise<CellResult> => {
-    const verdict = classify(cell, ev);
+    const verdict = classify(cell, { ...ev, droppedOptions });
     // Logs are kept in the cell directory and named relative to the run directory.
     const runDir = ctx.runDir ?? cellDir;
     const relLogs: Record<string, string> = {};
@@ -209,6 +210,7 @@ export async function runCell(
       facts.l2_kernel = l2k.release;
     }
     dropped.forEach((d, i) => facts[`dropped_option_${i + 1}`] = d);
+    droppedOptions = dropped;
     if (l1k.sameConfigAs.length > 0) {
       facts.l1_same_config_as = l1k.sameConfigAs
         .map((f) => f.map((x) => x.split("/").pop()).join("+")).join("; ");

@@ -46,6 +46,11 @@ export interface CellEvidence {
   facts: Record<string, string>;
   /** Last phase the cell entered: the phase blamed for an infrastructure error or a crash. */
   phase?: Phase;
+  /**
+   * Options the cell's config fragments asked for that its kernels lack, e.g.
+   * "L1 CONFIG_KVM_TCIODD=y (final .config: not set)": named in the reason of a failure.
+   */
+  droppedOptions?: string[];
 }
 
 /** The verdict on one cell. */
@@ -106,8 +111,24 @@ export function crashLines(crashes: ConsoleCrash[]): string[] {
   return lines;
 }
 
-/** Decides the outcome of a cell from its evidence. */
+/**
+ * Decides the outcome of a cell from its evidence. When the cell failed, ran into a timeout,
+ * crashed or passed unexpectedly and its kernels lack an option a config fragment asked for,
+ * the reason says so: a misspelt or unmet option is the first thing to suspect.
+ */
 export function classify(cell: Cell, ev: CellEvidence): Classification {
+  const verdict = judge(cell, ev);
+  const dropped = ev.droppedOptions ?? [];
+  const testable = verdict.outcome !== "build-error" && verdict.outcome !== "error";
+  if (dropped.length === 0 || !isUnexpected(verdict.outcome) || !testable) return verdict;
+  const more = dropped.length > 1 ? ` (and ${dropped.length - 1} more)` : "";
+  return {
+    ...verdict,
+    reason: `${verdict.reason}; a config fragment asked for ${dropped[0]}${more}`,
+  };
+}
+
+function judge(cell: Cell, ev: CellEvidence): Classification {
   if (ev.skipReason !== undefined) return { outcome: "skip", reason: oneLine(ev.skipReason) };
   if (ev.buildError !== undefined) {
     return {

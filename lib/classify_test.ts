@@ -251,3 +251,29 @@ Deno.test("classify() fails a console flood, after crashes and before timeouts",
   });
   assert.equal(classify(cell(), evidence({ flood, crashes: [PANIC] })).outcome, "crash");
 });
+
+Deno.test("classify() names an option the kernel lacks when a cell goes wrong, only then", () => {
+  const dropped = [
+    "L1 CONFIG_KVM_TCIOD=y (final .config: not set)",
+    "L1 CONFIG_FOO=y (final .config: not set)",
+  ];
+  const wrong = classify(
+    cell(),
+    evidence({ facts: { support: "unsupported" }, droppedOptions: dropped }),
+  );
+  assert.equal(wrong.outcome, "fail");
+  assert.equal(
+    wrong.reason,
+    "Expected the host to be supported, the guest client found unsupported; a config fragment " +
+      "asked for L1 CONFIG_KVM_TCIOD=y (final .config: not set) (and 1 more)",
+  );
+  // A pass, an infrastructure error or a build error keeps its own reason.
+  assert.equal(
+    classify(cell(), evidence({ droppedOptions: dropped })).reason,
+    "2 tests, host supported",
+  );
+  const infra = classify(cell(), evidence({ infraError: "QEMU exited", droppedOptions: dropped }));
+  assert.equal(infra.reason, "QEMU exited");
+  const build = classify(cell(), evidence({ buildError: "make failed", droppedOptions: dropped }));
+  assert.equal(build.reason, "Build failed: make failed");
+});
