@@ -157,6 +157,7 @@ export async function runCell(
     }
     const result: CellResult = {
       id: cell.id,
+      axes: cell.axes,
       outcome: verdict.outcome,
       reason: verdict.reason,
       phase: verdict.phase,

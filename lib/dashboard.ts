@@ -533,7 +533,7 @@ function flakySection(cells: CellResult[], depth: number): SafeHtml | "" {
 }
 
 function grid(ctx: Ctx, i: number, depth: number, changes: CellChange[]): SafeHtml {
-  const layoutGrid = gridOf(runCellIds(ctx.runs[i].record));
+  const layoutGrid = gridOf(runCellIds(ctx.runs[i].record), (id) => ctx.index.axes(id));
   const kinds = new Map(changes.map((c) => [c.id, c.kind]));
   const rows = layoutGrid.rows.map((row) => {
     let ok = true;
@@ -671,7 +671,7 @@ function cellPage(ctx: Ctx, id: string): string {
   }
   const result = latestIndex >= 0 ? track[latestIndex] : undefined;
   const inLatest = runCellIds(ctx.runs[last].record).includes(id);
-  const place = cellPlace(id);
+  const place = cellPlace(id, ctx.index.axes(id));
   const elsewhere = inLatest ? "" : " · not in the latest run";
   const body = [
     markup`<h1>${id}</h1><p class="muted">${place.row} · ${place.column}${elsewhere}</p>`,

@@ -9,7 +9,7 @@
 import { isUnexpected } from "./classify.ts";
 import type { RunRecord } from "./results.ts";
 import { cellSeconds, countOutcomes, formatCounts, formatDuration } from "./summary.ts";
-import type { CellResult, Outcome } from "./types.ts";
+import type { AxisValue, CellResult, Outcome } from "./types.ts";
 
 /** An outcome, or a planned cell without a result. */
 export type Shown = Outcome | "not-run";
@@ -60,12 +60,31 @@ export interface CellPlace {
 
 const ID = /^(.+?)-td-(on|off)-(.+)$/;
 
+/** The built-in axes, which the row and the first words of the column show in their own way. */
+const BUILT_IN = new Set(["kernel", "testdevice", "l1_smp", "l2_smp", "guest", "debug", "l2_cpu"]);
+
 /**
- * Splits a cell id (see docs/matrix.md, "Cell ids") into a row, `<kernel> · TESTDEVICE <on|off>`,
- * and a column made of the remaining axes, e.g. `L1×2 L2×1 busybox kasan`. Ids of another form
- * go to the row "other" with the id as the column.
+ * Where a cell sits: its row, `<kernel> · TESTDEVICE <on|off>`, and its column made of the other
+ * axes, e.g. `L1×2 L2×1 busybox kasan L2 CPU host,-xsave scenario fuzz`. From the cell's axis
+ * values when its results have them (the debug axis shown unless "none", the L2 CPU model
+ * unless "host", then each user axis as "name value"); otherwise read from the cell id (see
+ * docs/matrix.md, "Cell ids"), where values lose the characters an id cannot hold. Ids of
+ * another form go to the row "other" with the id as the column.
  */
-export function cellPlace(id: string): CellPlace {
+export function cellPlace(id: string, axes?: Readonly<Record<string, AxisValue>>): CellPlace {
+  if (axes !== undefined && axes.kernel !== undefined && axes.testdevice !== undefined) {
+    const words = [
+      `L1×${axes.l1_smp ?? 1} L2×${axes.l2_smp ?? 1}`,
+      String(axes.guest ?? "busybox"),
+    ];
+    if (axes.debug !== undefined && axes.debug !== "none") words.push(String(axes.debug));
+    if (axes.l2_cpu !== undefined && axes.l2_cpu !== "host") words.push(`L2 CPU ${axes.l2_cpu}`);
+    for (const [name, value] of Object.entries(axes)) {
+      if (!BUILT_IN.has(name)) words.push(`${name} ${value}`);
+    }
+    const td = axes.testdevice === true || axes.testdevice === "on" ? "on" : "off";
+    return { row: `${axes.kernel} · TESTDEVICE ${td}`, column: words.join(" ") };
+  }
   const match = ID.exec(id);
   if (match === null) return { row: "other", column: id };
   const column = match[3]
@@ -82,15 +101,21 @@ export interface Grid {
   at: Map<string, string>;
 }
 
-/** The grid of some cell ids: rows and columns in the order they first appear. */
-export function gridOf(ids: readonly string[]): Grid {
+/**
+ * The grid of some cell ids: rows and columns in the order they first appear. `axesOf` gives a
+ * cell's axis values where known (see {@linkcode cellPlace}).
+ */
+export function gridOf(
+  ids: readonly string[],
+  axesOf: (id: string) => Readonly<Record<string, AxisValue>> | undefined = () => undefined,
+): Grid {
   const rows: string[] = [];
   const columns: string[] = [];
   const at = new Map<string, string>();
   const seenRow = new Set<string>();
   const seenColumn = new Set<string>();
   for (const id of ids) {
-    const { row, column } = cellPlace(id);
+    const { row, column } = cellPlace(id, axesOf(id));
     if (!seenRow.has(row)) {
       seenRow.add(row);
       rows.push(row);
@@ -186,6 +211,15 @@ export class HistoryIndex {
       if (kind !== undefined) out.push({ id, kind, result, ...(before ? { before } : {}) });
     }
     return out.sort((a, b) => CHANGE_ORDER.indexOf(a.kind) - CHANGE_ORDER.indexOf(b.kind));
+  }
+
+  /** The cell's axis values from its latest result that records them. */
+  axes(id: string): Readonly<Record<string, AxisValue>> | undefined {
+    for (let i = this.#byId.length - 1; i >= 0; i--) {
+      const axes = this.#byId[i].get(id)?.axes;
+      if (axes !== undefined) return axes;
+    }
+    return undefined;
   }
 
   /** The cell's result in each run (undefined where it has none), oldest first. */

@@ -84,6 +84,54 @@ Deno.test("cellPlace() and gridOf() lay cells out by kernel×TESTDEVICE and the 
   assert.equal(grid.at.get("6.12 · TESTDEVICE on\nL1×2 L2×2 busybox"), undefined);
 });
 
+Deno.test("cellPlace() and gridOf() take the cell's axis values when its results have them", () => {
+  const axes = {
+    kernel: "6.1",
+    testdevice: true,
+    l1_smp: 2,
+    l2_smp: 1,
+    guest: "debian-bookworm",
+    debug: "kasan",
+    l2_cpu: "host,-xsave",
+    scenario: "fuzz",
+  };
+  const id = "6.1-td-on-l1smp2-l2smp1-debian-bookworm-kasan-l2cpu-host_-xsave-scenario-fuzz";
+  assert.deepEqual(cellPlace(id, axes), {
+    row: "6.1 · TESTDEVICE on",
+    column: "L1×2 L2×1 debian-bookworm kasan L2 CPU host,-xsave scenario fuzz",
+  });
+  // Defaults are not repeated; TESTDEVICE off.
+  assert.deepEqual(
+    cellPlace("x", {
+      kernel: "6.12",
+      testdevice: false,
+      l1_smp: 1,
+      l2_smp: 1,
+      guest: "busybox",
+      debug: "none",
+      l2_cpu: "host",
+    }),
+    { row: "6.12 · TESTDEVICE off", column: "L1×1 L2×1 busybox" },
+  );
+  // Without axes (older runs) the id is read, losing the comma of the CPU model.
+  assert.equal(
+    cellPlace(id).column,
+    "L1×2 L2×1 debian bookworm kasan l2cpu host_ xsave scenario fuzz",
+  );
+  const grid = gridOf([id, "6.1-td-off-l1smp1-l2smp1-busybox"], (c) => c === id ? axes : undefined);
+  assert.deepEqual(grid.columns, [
+    "L1×2 L2×1 debian-bookworm kasan L2 CPU host,-xsave scenario fuzz",
+    "L1×1 L2×1 busybox",
+  ]);
+});
+
+Deno.test("HistoryIndex.axes() finds a cell's axis values in its latest result that has them", () => {
+  const withAxes = { ...cell("a", "pass"), axes: { kernel: "6.1", testdevice: true } };
+  const index = new HistoryIndex([run("r1", [withAxes]), run("r2", [cell("a", "fail")])]);
+  assert.deepEqual(index.axes("a"), { kernel: "6.1", testdevice: true });
+  assert.equal(index.axes("b"), undefined);
+});
+
 Deno.test("HistoryIndex.changes() lists regressions first, then new failures, fixes, still failing", () => {
   const index = new HistoryIndex([
     run("r1", [

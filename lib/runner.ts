@@ -60,6 +60,7 @@ export function failedCellResult(
   const first = message.split("\n")[0].replace(/\.$/, "");
   return {
     id: cell.id,
+    axes: cell.axes,
     outcome: "error",
     reason: `Infrastructure error: ${first}`,
     ...(phase === undefined ? {} : { phase }),

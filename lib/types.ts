@@ -86,6 +86,8 @@ export interface TestResult {
 /** The result of one cell. */
 export interface CellResult {
   id: string;
+  /** The cell's axis values, as planned (absent from runs recorded before they were kept). */
+  axes?: Record<string, AxisValue>;
   outcome: Outcome;
   /** One line: why this outcome (e.g. "timeout in l2_boot after 240 s"). */
   reason: string;
