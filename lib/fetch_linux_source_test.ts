@@ -148,6 +148,8 @@ Deno.test({
         }
       }
       assert.match(update, /^update$/m);
+      // A mirror that cannot be reached fails the update (apt only warns by default).
+      assert.match(update, /^APT::Update::Error-Mode=any$/m);
       assert.match(download, /^download\nlinux-source-7\.2$/m);
       // The one sources entry: the host's Debian mirror (not -security, not a vendor's), sid.
       assert.match(update, /^URIs: http:\/\/mirror\.example\/debian\nSuites: sid\n/m);

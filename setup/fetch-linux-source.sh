@@ -138,7 +138,7 @@ set -- \
   -o "APT::Sandbox::User=$(id -un)"
 
 say "fetching $pkg from $suite at $mirror (private apt configuration in $work)"
-apt-get -q "$@" update >"$work/update.log" 2>&1 || {
+apt-get -q "$@" -o APT::Update::Error-Mode=any update >"$work/update.log" 2>&1 || {
   cat "$work/update.log" >&2
   die 1 "apt-get update of $suite failed: see the lines above"
 }
