@@ -30,6 +30,8 @@ export interface CellContext {
   l1TscKhz?: number;
   /** linux-source tarball per kernel version. */
   tarballs: Record<string, string>;
+  /** Why a kernel version has no tarball, when known (a failed fetch): the skip reason. */
+  sourceProblems?: Record<string, string>;
   /** Memory for L1 and L2, in MiB. */
   l1MemMb: number;
   l2MemMb: number;
@@ -180,7 +182,8 @@ export async function runCell(
   if (!tarball) {
     return await finish({
       ...empty,
-      skipReason: `No linux-source tarball for kernel ${cell.kernel} on this host`,
+      skipReason: ctx.sourceProblems?.[cell.kernel] ??
+        `No linux-source tarball for kernel ${cell.kernel} on this host`,
     });
   }
 

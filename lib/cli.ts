@@ -24,6 +24,7 @@ import { runCells } from "./runner.ts";
 import { installSignalHandlers, run } from "./proc.ts";
 import { sha256Hex } from "./hash.ts";
 import { hostFacts } from "./host_facts.ts";
+import { fetchMissingSources, KernelSourcesError } from "./kernel_sources.ts";
 import { doctorOk, doctorRows, renderDoctor } from "./doctor.ts";
 import { mergeRunDirs, runShard } from "./history.ts";
 import { buildDashboard } from "./dashboard.ts";
@@ -90,7 +91,7 @@ async function cmdRun(args: string[]): Promise<number> {
       "run-group": { type: "string" },
     },
   });
-  const facts = await hostFacts();
+  let facts = await hostFacts();
   // Nested KVM under TCG hangs now and then whatever the cell (L2 falls silent while L1 runs on):
   // there, cells get two more tries by default, and one that passes on a retry is marked flaky.
   const retries = values.retry !== undefined
@@ -126,6 +127,23 @@ async function cmdRun(args: string[]): Promise<number> {
     shard: values.shard ? parseShard(values.shard) : undefined,
   });
   if (selected.length === 0) throw new UsageError(`No cell of ${file} matches the selection`);
+  // Kernels fetched rather than installed (7.2 from sid) are fetched now, and only when a selected
+  // cell needs them; a failed fetch skips those cells with the reason.
+  const sources = await fetchMissingSources({
+    repo,
+    cache: cacheRoot(),
+    needed: selected.map((c) => c.kernel),
+    have: facts.kernelSources,
+    table: facts.fetchableKernels,
+    onFetch: (series, suite) =>
+      console.error(
+        `vtcio: fetching linux-source-${series} from ${suite} for the kernel ${series} cells ` +
+          `(setup/fetch-linux-source.sh; nothing is installed)`,
+      ),
+  });
+  for (const why of Object.values(sources.problems)) console.error(`vtcio: warning: ${why}`);
+  // The run records the fetched version with the other host facts.
+  if (Object.keys(sources.fetched).length > 0) facts = await hostFacts();
   const cores = navigator.hardwareConcurrency || 2;
   // Each L1 keeps l1_smp cores busy; more at once overloads the host (and nested KVM under
   // TCG hangs more often when starved).
@@ -192,6 +210,7 @@ async function cmdRun(args: string[]): Promise<number> {
       accel: facts.accel,
       l1TscKhz: facts.tscKhz ?? undefined,
       tarballs: facts.kernelSources,
+      sourceProblems: sources.problems,
       l1MemMb: 1536,
       l2MemMb: 256,
       signal: controller.signal,
@@ -316,7 +335,10 @@ if (import.meta.main) {
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {
-    if (e instanceof MatrixError || e instanceof UsageError || e instanceof SelectionError) {
+    if (
+      e instanceof MatrixError || e instanceof UsageError || e instanceof SelectionError ||
+      e instanceof KernelSourcesError
+    ) {
       console.error(`vtcio: ${e.message}`);
       Deno.exit(2);
     }

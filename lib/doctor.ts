@@ -26,10 +26,8 @@ export const DISK_WARN_BYTES = 20 * GIB;
 export const DISK_MISSING_BYTES = 8 * GIB;
 /** Below this much available memory a row warns. */
 export const MEMORY_WARN_BYTES = 4 * GIB;
-/** Kernel series the matrices need. */
+/** Kernel series the matrices need, from Debian packages (setup/packages.txt). */
 export const REQUIRED_KERNELS = ["6.1", "6.12"];
-/** Kernel series only some cells need. */
-export const OPTIONAL_KERNELS = ["7.2"];
 
 const SETUP = "Run ./vtcio setup";
 const DOC = "docs/troubleshooting.md";
@@ -188,15 +186,20 @@ function kernelRows(f: HostFacts): DoctorRow[] {
       ? row(check, "ok", detail)
       : row(check, "missing", `No /usr/src/linux-source-${series}.tar.xz`, SETUP);
   });
-  for (const series of OPTIONAL_KERNELS) {
+  // Fetched series (setup/kernel-sources.txt): a run that has cells of one fetches it itself.
+  for (const [series, suite] of Object.entries(f.fetchableKernels)) {
+    if (REQUIRED_KERNELS.includes(series)) continue;
     const detail = found(series);
     const check = `Kernel source ${series} (optional)`;
+    const pkg = f.kernelPackages[series];
     rows.push(
-      detail ? row(check, "ok", detail) : row(
+      detail ? row(check, "ok", pkg ? `${detail}, ${pkg}` : detail) : row(
         check,
         "warn",
-        `No /usr/src/linux-source-${series}.tar.xz: only cells with kernel ${series} need it`,
-        `Install linux-source-${series} from Debian sid (${DOC}#kernel-source-72-optional)`,
+        `Not fetched yet: only cells with kernel ${series} need linux-source-${series}, and a ` +
+          `matrix run with such a cell fetches it from ${suite} first (about 165 MB)`,
+        `./vtcio setup --kernel ${series} fetches it now, without installing anything ` +
+          `(${DOC}#kernel-source-72-optional)`,
       ),
     );
   }

@@ -37,9 +37,15 @@ function facts(over: Partial<HostFacts> = {}): HostFacts {
     kernelSources: {
       "6.1": "/usr/src/linux-source-6.1.tar.xz",
       "6.12": "/usr/src/linux-source-6.12.tar.xz",
-      "7.2": "/usr/src/linux-source-7.2.tar.xz",
+      "7.2": "/repo/.cache/linux-source/linux-source-7.2.tar.xz",
     },
     kernelVersions: { "6.1": "6.1.192", "6.12": "6.12.117", "7.2": "7.2.13" },
+    kernelPackages: {
+      "6.1": "linux-source-6.1 6.1.192-1 (installed)",
+      "6.12": "linux-source-6.12 6.12.117-1~deb12u1 (installed)",
+      "7.2": "linux-source-7.2 7.2.13-1 (fetched from sid on 2026-12-03T10:46:56Z)",
+    },
+    fetchableKernels: { "7.2": "sid" },
     busybox: "/usr/bin/busybox",
     busyboxStatic: true,
     debootstrap: "/usr/sbin/debootstrap",
@@ -203,8 +209,29 @@ Deno.test("doctorRows() needs 6.1 and 6.12 sources; 7.2 is optional", () => {
   assert.equal(k612.fix, "Run ./vtcio setup");
   const k72 = find(rows, "Kernel source 7.2 (optional)");
   assert.equal(k72.status, "warn");
-  assert.match(k72.fix, /sid/);
+  assert.match(k72.detail, /^Not fetched yet: .* fetches it from sid first/);
+  assert.match(k72.fix, /^\.\/vtcio setup --kernel 7\.2 fetches it now/);
   assert.equal(doctorOk(rows), false);
+});
+
+Deno.test("doctorRows() shows the fetched 7.2 with its Debian version", () => {
+  const k72 = find(doctorRows(facts()), "Kernel source 7.2 (optional)");
+  assert.equal(k72.status, "ok");
+  assert.equal(
+    k72.detail,
+    "7.2.13 at /repo/.cache/linux-source/linux-source-7.2.tar.xz, " +
+      "linux-source-7.2 7.2.13-1 (fetched from sid on 2026-12-03T10:46:56Z)",
+  );
+  assert.equal(k72.fix, "");
+});
+
+Deno.test("doctorRows() has a row per series setup/kernel-sources.txt lists", () => {
+  const rows = doctorRows(facts({ fetchableKernels: { "7.2": "sid", "7.3": "experimental" } }));
+  const k73 = find(rows, "Kernel source 7.3 (optional)");
+  assert.equal(k73.status, "warn");
+  assert.match(k73.detail, /from experimental/);
+  const none = doctorRows(facts({ fetchableKernels: {} }));
+  assert.equal(none.some((r) => r.check.startsWith("Kernel source 7.2")), false);
 });
 
 Deno.test("doctorRows() judges busybox, debootstrap, ccache and the compiler", () => {

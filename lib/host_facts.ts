@@ -18,6 +18,10 @@
  * TCG with SVM: a QMP `query-cpu-model-expansion` of model "max" under `-accel tcg -machine none`
  * (about 0.2 s, no guest) says whether QEMU's emulated CPU offers `svm` and `npt`.
  *
+ * Kernel sources: `linux-source-SERIES.tar.xz` in /usr/src (Debian packages, version from
+ * dpkg-query, else the tarball's Makefile), then in `<cache>/linux-source/` for the series that
+ * setup/kernel-sources.txt says are fetched (7.2 from sid), with the version the fetch recorded.
+ *
  * L0's TSC frequency: read from L0's kernel log (`dmesg`, else the journal's kernel messages).
  * Under TCG, L1's TSC is L0's (QEMU's emulated `rdtsc` returns the host's), so L1 is told this rate
  * with `tsc_early_khz=` rather than left to calibrate against the emulated PIT, which fails under
@@ -26,6 +30,12 @@
  * @module
  */
 import { run, type Runner, type RunResult } from "./proc.ts";
+import {
+  fetchedSourcesDir,
+  KERNEL_SOURCES_TABLE,
+  parseFetchedRecord,
+  parseKernelSourcesTable,
+} from "./kernel_sources.ts";
 
 /** File system access hostFacts needs, so tests can replace the machine. */
 export interface HostFiles {
@@ -163,6 +173,13 @@ export interface HostFacts {
   kernelSources: Record<string, string>;
   /** Kernel series -> exact version inside the tarball ("6.1.192"), null when unreadable. */
   kernelVersions: Record<string, string | null>;
+  /**
+   * Kernel series -> the Debian package its tarball came from and how, e.g.
+   * "linux-source-7.2 7.2.13-1 (fetched from sid on 2026-12-03T10:46:56Z)".
+   */
+  kernelPackages: Record<string, string>;
+  /** Series that are fetched on demand rather than installed -> their Debian suite. */
+  fetchableKernels: Record<string, string>;
   /** Path of busybox, or null. */
   busybox: string | null;
   /** Whether that busybox is statically linked (null when `file` could not tell). */
@@ -184,6 +201,10 @@ export interface HostFactsOptions {
   path?: string;
   /** Where linux-source tarballs are (default /usr/src). */
   srcDir?: string;
+  /** Where fetched linux-source tarballs are (default `<cache>/linux-source`). */
+  fetchedSrcDir?: string;
+  /** The vtcio checkout, for setup/kernel-sources.txt (default: this module's). */
+  repo?: string;
   /** Timeout of each QEMU probe (default 5000 ms). */
   probeTimeoutMs?: number;
 }
@@ -480,13 +501,21 @@ async function tscFacts(runner: Runner): Promise<number | null> {
   return journal?.code === 0 ? parseTscKhz(journal.stdout) : null;
 }
 
+interface KernelSourceFacts {
+  sources: Record<string, string>;
+  versions: Record<string, string | null>;
+  packages: Record<string, string>;
+}
+
 async function kernelSourceFacts(
   srcDir: string,
+  fetchedDir: string,
   runner: Runner,
   files: HostFiles,
-): Promise<{ sources: Record<string, string>; versions: Record<string, string | null> }> {
+): Promise<KernelSourceFacts> {
   const sources: Record<string, string> = {};
   const versions: Record<string, string | null> = {};
+  const packages: Record<string, string> = {};
   for (const name of await files.readDir(srcDir)) {
     const series = kernelSourceSeries(name);
     if (!series) continue;
@@ -502,8 +531,10 @@ async function kernelSourceFacts(
     const m = pkg?.code === 0 ? pkg.stdout.match(/^.i.?\s+(\S+)/) : null;
     if (m) {
       versions[series] = debianUpstreamVersion(m[1]);
+      packages[series] = `linux-source-${series} ${m[1]} (installed)`;
       continue;
     }
+    packages[series] = "no package: the version is read from the tarball";
     const tar = await tryRun(
       runner,
       "tar",
@@ -512,7 +543,20 @@ async function kernelSourceFacts(
     );
     versions[series] = tar?.code === 0 ? parseKernelMakefile(tar.stdout) : null;
   }
-  return { sources, versions };
+  // Fetched sources count only with their record, which the fetch writes last; an installed
+  // package of the same series wins.
+  for (const name of await files.readDir(fetchedDir)) {
+    const series = kernelSourceSeries(name);
+    if (!series || series in sources) continue;
+    const text = await files.readText(`${fetchedDir}/linux-source-${series}.fetched`);
+    const record = text === null ? null : parseFetchedRecord(text);
+    if (!record) continue;
+    sources[series] = `${fetchedDir}/${name}`;
+    versions[series] = debianUpstreamVersion(record.version);
+    packages[series] = `${record.package} ${record.version} (fetched from ${record.suite}` +
+      (record.fetched ? ` on ${record.fetched})` : ")");
+  }
+  return { sources, versions, packages };
 }
 
 async function diskFacts(dir: string, runner: Runner, files: HostFiles): Promise<DiskFacts> {
@@ -534,12 +578,14 @@ async function toolFacts(
   return { path, version: r?.code === 0 ? firstVersion(r.stdout) : null };
 }
 
+const REPO = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+function defaultCache(): string {
+  return Deno.env.get("VTCIO_CACHE") ?? `${REPO}/.cache`;
+}
+
 function defaultDirs(): string[] {
-  const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-  return [
-    Deno.env.get("VTCIO_RESULTS") ?? `${repo}/results`,
-    Deno.env.get("VTCIO_CACHE") ?? `${repo}/.cache`,
-  ];
+  return [Deno.env.get("VTCIO_RESULTS") ?? `${REPO}/results`, defaultCache()];
 }
 
 /**
@@ -554,6 +600,9 @@ export async function hostFacts(
   const searchPath = `${options.path ?? Deno.env.get("PATH") ?? ""}:${SBIN}`;
   const timeoutMs = options.probeTimeoutMs ?? 5000;
   const dirs = options.dirs ?? defaultDirs();
+  const repo = options.repo ?? REPO;
+  const table = await files.readText(`${repo}/${KERNEL_SOURCES_TABLE}`);
+  const fetchableKernels = table === null ? {} : parseKernelSourcesTable(table);
 
   const qemuPath = await findProgram(QEMU, searchPath, files);
   const qemuVersion = qemuPath
@@ -574,7 +623,12 @@ export async function hostFacts(
       Promise.all(dirs.map((d) => diskFacts(d, runner, files))),
       files.readText("/proc/meminfo"),
       tryRun(runner, "nproc", [], { timeoutMs: 10_000 }),
-      kernelSourceFacts(options.srcDir ?? "/usr/src", runner, files),
+      kernelSourceFacts(
+        options.srcDir ?? "/usr/src",
+        options.fetchedSrcDir ?? fetchedSourcesDir(defaultCache()),
+        runner,
+        files,
+      ),
       findProgram("busybox", searchPath, files),
       findProgram("debootstrap", searchPath, files),
       toolFacts("ccache", ["--version"], searchPath, runner, files),
@@ -600,6 +654,8 @@ export async function hostFacts(
     cores,
     kernelSources: kernels.sources,
     kernelVersions: kernels.versions,
+    kernelPackages: kernels.packages,
+    fetchableKernels,
     busybox,
     busyboxStatic: fileOut?.code === 0 ? isStaticBinary(fileOut.stdout) : null,
     debootstrap,

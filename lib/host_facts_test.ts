@@ -518,6 +518,61 @@ Deno.test("hostFacts() reads L0's TSC rate from the journal when dmesg is not al
   ]);
 });
 
+Deno.test("hostFacts() finds fetched sources in the cache, with the version their record gives", async () => {
+  const fetched = "/cache/linux-source";
+  const { runner, calls } = fakeRunner(handlers(qemuAnswers(3)));
+  const { files } = fakeFiles(machine(CPUINFO_PVM, {
+    text: {
+      "/work/repo/setup/kernel-sources.txt": "# series suite\n7.2 sid\n7.3 experimental\n",
+      [`${fetched}/linux-source-7.2.fetched`]: "package=linux-source-7.2\nversion=7.2.13-1\n" +
+        "suite=sid\ndeb_sha256=" + "ab".repeat(32) + "\nfetched=2026-12-03T10:46:56Z\n",
+      // Installed in /usr/src as well: the package wins.
+      [`${fetched}/linux-source-6.1.fetched`]: "package=linux-source-6.1\nversion=6.1.1-1\n" +
+        "suite=sid\n",
+    },
+    dirs: {
+      "/usr/src": ["linux-source-6.1.tar.xz"],
+      // 7.3's record is missing: an interrupted fetch, so not a source.
+      [fetched]: [
+        "linux-source-6.1.fetched",
+        "linux-source-6.1.tar.xz",
+        "linux-source-7.2.fetched",
+        "linux-source-7.2.tar.xz",
+        "linux-source-7.3.tar.xz",
+      ],
+    },
+  }));
+  const f = await hostFacts(runner, files, {
+    ...OPTIONS,
+    repo: "/work/repo",
+    fetchedSrcDir: fetched,
+  });
+  assert.deepEqual(f.kernelSources, {
+    "6.1": "/usr/src/linux-source-6.1.tar.xz",
+    "7.2": `${fetched}/linux-source-7.2.tar.xz`,
+  });
+  assert.deepEqual(f.kernelVersions, { "6.1": "6.1.192", "7.2": "7.2.13" });
+  assert.deepEqual(f.kernelPackages, {
+    "6.1": "linux-source-6.1 6.1.192-2 (installed)",
+    "7.2": "linux-source-7.2 7.2.13-1 (fetched from sid on 2026-12-03T10:46:56Z)",
+  });
+  assert.deepEqual(f.fetchableKernels, { "7.2": "sid", "7.3": "experimental" });
+  assert.equal(
+    calls.some((c) => c.cmd === "tar" && c.args.some((a) => a.includes("7.2"))),
+    false,
+    "a fetched source's version comes from its record, not from the tarball",
+  );
+});
+
+Deno.test("hostFacts() reads the version of an unpackaged tarball from its Makefile", async () => {
+  const { runner } = fakeRunner(handlers(qemuAnswers(3)));
+  const { files } = fakeFiles(machine(CPUINFO_PVM));
+  const f = await hostFacts(runner, files, OPTIONS);
+  assert.equal(f.kernelVersions["7.2"], "7.2.13");
+  assert.equal(f.kernelPackages["7.2"], "no package: the version is read from the tarball");
+  assert.deepEqual(f.fetchableKernels, {}, "no table in this checkout");
+});
+
 // ---- The real machine ---------------------------------------------------------------------------
 
 Deno.test("hostFacts() on this machine returns well-formed facts", async () => {

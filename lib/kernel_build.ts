@@ -74,6 +74,7 @@ export function patchInputs(repo: string, version: string): string[] {
     `${k}/scripts/prepare-tree.sh`,
     `${k}/include/uapi/linux/tciodd.h`,
     `${k}/include/linux/tciodd.h`,
+    `${k}/include/linux/tciodd_compat.h`,
     `${k}/arch/x86/kvm/vmdd.c`,
     `${k}/arch/x86/kvm/vmdd.h`,
     `${k}/drivers/misc/tciodd/Kconfig`,

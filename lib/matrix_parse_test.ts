@@ -99,7 +99,12 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
   ]);
   assert.ok(kasan[0].timeouts.build > 3600);
   assert.ok(nightly.cells.every((cell) => !(cell.l1_smp === 1 && cell.l2_smp === 2)));
-  assert.ok(new Set(nightly.cells.map((cell) => cell.kernel)).size === 2);
+  assert.deepEqual([...new Set(nightly.cells.map((cell) => cell.kernel))], ["6.1", "6.12", "7.2"]);
+  // 7.2 runs its two busybox cells only: TESTDEVICE on and off, one vCPU at each level.
+  assert.deepEqual(nightly.cells.filter((cell) => cell.kernel === "7.2").map((cell) => cell.id), [
+    "7.2-td-on-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
+    "7.2-td-off-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
+  ]);
 });
 
 Deno.test("parseMatrix() normalises testdevice and user axis values", () => {

@@ -22,6 +22,7 @@ if [ -e "$tree/drivers/misc/tciodd" ]; then
 fi
 
 for f in include/uapi/linux/tciodd.h include/linux/tciodd.h \
+	 include/linux/tciodd_compat.h \
 	 arch/x86/kvm/vmdd.c arch/x86/kvm/vmdd.h \
 	 drivers/misc/tciodd/Kconfig drivers/misc/tciodd/Makefile \
 	 drivers/misc/tciodd/tciodd_host.c drivers/misc/tciodd/ktciodd.c; do

@@ -18,10 +18,12 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/tciodd.h>
+#include <linux/tciodd_compat.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
 
-#include "kvm_cache_regs.h"
+/* x86.h brings is_guest_mode(): from kvm_cache_regs.h up to 6.x, regs.h in 7.x. */
+#include "x86.h"
 #include "vmdd.h"
 
 /**
@@ -82,7 +84,7 @@ static struct vmdd_vm *vmdd_vm_get(struct kvm_vcpu *vcpu)
 	vm = READ_ONCE(kvm->arch.vmdd);
 	if (vm)
 		return vm;
-	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
+	vm = kzalloc_obj(*vm, GFP_KERNEL_ACCOUNT);
 	if (!vm)
 		return NULL;
 	mutex_init(&vm->lock);
@@ -281,10 +283,14 @@ static unsigned long vmdd_disconnect(struct vmdd_vm *vm, unsigned long id)
  * @a1: guest physical address (READ, WRITE)
  * @a2: length (READ, WRITE)
  *
- * The caller (kvm_emulate_hypercall) has already refused guest user mode
- * and truncated the arguments of a guest outside 64-bit mode.  Calls made
- * while the vCPU runs a nested guest are refused: their addresses would be
- * the nested guest's.
+ * The caller, KVM's hypercall switch, has already refused guest user mode
+ * (-KVM_EPERM) and truncated the arguments of a guest outside 64-bit mode;
+ * it truncates the return value the same way.  Calls made while the vCPU
+ * runs a nested guest are refused: their addresses would be the nested
+ * guest's.  Guests whose state KVM cannot see (SEV-ES, SEV-SNP, TDX) get
+ * -KVM_ENOSYS, as from a host without the relay: their memory is private,
+ * so a copy through the host's view of it would not be what they wrote.
+ * (In 7.2 TDX guests reach the switch too, from tdx.c, with CPL 0.)
  *
  * Context: vCPU thread in a hypercall exit, may sleep.
  * Return: the value for the guest's rax.
@@ -296,6 +302,8 @@ unsigned long vmdd_hypercall(struct kvm_vcpu *vcpu, unsigned long nr,
 	struct vmdd_vm *vm;
 	unsigned long ret;
 
+	if (vcpu->arch.guest_state_protected)
+		return -KVM_ENOSYS;
 	if (is_guest_mode(vcpu))
 		return -KVM_EPERM;
 	vm = vmdd_vm_get(vcpu);

@@ -26,6 +26,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/tciodd_compat.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -109,7 +110,7 @@ static int ktciodd_open(struct inode *inode, struct file *file)
 
 	if (!kvm_para_available())
 		return -ENODEV;
-	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	f = kzalloc_obj(*f, GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	f->buf = kmalloc(TCIO_MAX_MSG, GFP_KERNEL_ACCOUNT);

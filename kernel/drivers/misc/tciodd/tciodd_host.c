@@ -31,6 +31,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/tciodd.h>
+#include <linux/tciodd_compat.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -348,7 +349,7 @@ struct tciodd_client *tciodd_client_new(const struct tciodd_principal *who)
 {
 	struct tciodd_client *c;
 
-	c = kzalloc(sizeof(*c), GFP_KERNEL_ACCOUNT);
+	c = kzalloc_obj(*c, GFP_KERNEL_ACCOUNT);
 	if (!c)
 		return NULL;
 	c->who = *who;
@@ -455,7 +456,7 @@ static int tciodd_forward(struct tciodd_client *c, const struct tcio_hdr *hdr,
 	int rc;
 
 	mlen = TCIODD_HDR_LEN + TCIODD_EXT_LEN + hdr->req_size;
-	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	req = kzalloc_obj(*req, GFP_KERNEL_ACCOUNT);
 	if (!req)
 		return -ENOMEM;
 	req->fallback = tciodd_answer_alloc(0);
@@ -861,7 +862,7 @@ static int tciodd_open(struct inode *inode, struct file *file)
 	struct tciodd_principal who;
 	struct tciodd_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
+	f = kzalloc_obj(*f, GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	tciodd_current(&who);
