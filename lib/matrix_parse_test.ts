@@ -92,19 +92,29 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
     await Deno.readTextFile(new URL("../matrix/nightly.yaml", import.meta.url)),
     "matrix/nightly.yaml",
   ));
-  assert.ok(nightly.cells.length >= 16 && nightly.cells.length <= 24, `${nightly.cells.length}`);
+  // What the nightly must cover: at least 2 kernels x TESTDEVICE on/off x 2 SMP setups x 2 guests
+  // (trimmed), and a size one machine can run in a night.
+  assert.ok(nightly.cells.length <= 40, `${nightly.cells.length} cells`);
+  for (const kernel of ["6.1", "6.12", "7.2"]) {
+    for (const testdevice of [true, false]) {
+      const smp = new Set(
+        nightly.cells.filter((c) => c.kernel === kernel && c.testdevice === testdevice)
+          .map((c) => `${c.l1_smp}/${c.l2_smp}`),
+      );
+      assert.ok(smp.size >= 2, `${kernel} testdevice=${testdevice}: ${[...smp]}`);
+    }
+  }
+  const guests = new Set(nightly.cells.map((cell) => cell.guest));
+  for (const g of ["busybox", "debian-bookworm", "debian-trixie"]) assert.ok(guests.has(g), g);
   const kasan = nightly.cells.filter((cell) => cell.debug === "kasan");
-  assert.deepEqual(kasan.map((cell) => cell.id), [
-    "6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave",
-  ]);
-  assert.ok(kasan[0].timeouts.build > 3600);
+  assert.ok(kasan.length >= 1);
+  assert.ok(kasan.every((cell) => cell.timeouts.build > 3600));
   assert.ok(nightly.cells.every((cell) => !(cell.l1_smp === 1 && cell.l2_smp === 2)));
   assert.deepEqual([...new Set(nightly.cells.map((cell) => cell.kernel))], ["6.1", "6.12", "7.2"]);
-  // 7.2 runs its two busybox cells only: TESTDEVICE on and off, one vCPU at each level.
-  assert.deepEqual(nightly.cells.filter((cell) => cell.kernel === "7.2").map((cell) => cell.id), [
-    "7.2-td-on-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
-    "7.2-td-off-l1smp1-l2smp1-busybox-l2cpu-host_-xsave",
-  ]);
+  // 7.2 runs busybox cells only: a Debian guest boots its own distro kernel.
+  assert.ok(
+    nightly.cells.filter((cell) => cell.kernel === "7.2").every((c) => c.guest === "busybox"),
+  );
 });
 
 Deno.test("parseMatrix() normalises testdevice and user axis values", () => {
