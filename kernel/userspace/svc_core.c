@@ -452,8 +452,9 @@ static __u32 vm_hash(struct svc_core *c, const struct tcio_svc_ext *ext,
 	if (!vm->vm_id) {
 		vm->vm_id = ext->vm_id;
 		c->vms_gen++;
-	} else if (vm->vm_id != ext->vm_id)
+	} else if (vm->vm_id != ext->vm_id) {
 		return TCIO_STATUS_FAILED;
+	}
 	memcpy(out, vm->meas, TCIO_SHA256_LEN);
 	return TCIO_STATUS_SUCCESS;
 }
