@@ -619,7 +619,10 @@ static unsigned long kfz_probe_ram_end(struct kfz *z)
 	return end;
 }
 
-/* Buffers the host must refuse whole. */
+/* Index of the buffer that starts 10 bytes below the end of RAM. */
+#define KFZ_ACROSS_END	7
+
+/* Buffers the host must refuse whole (the last one from 11 bytes on). */
 static unsigned long kfz_bad_gpa(struct kfz *z, unsigned int i)
 {
 	switch (i) {
@@ -637,8 +640,8 @@ static unsigned long kfz_bad_gpa(struct kfz *z, unsigned int i)
 		return ~0UL & PAGE_MASK;
 	case 6:
 		return z->ram_end;		/* the first page past RAM */
-	case 7:
-		return z->ram_end ? z->ram_end - 10 : 0;	/* across the end */
+	case KFZ_ACROSS_END:
+		return z->ram_end ? z->ram_end - 10 : 0;
 	default:
 		return 0;
 	}
@@ -949,8 +952,13 @@ static void kfz_random_call(struct kfz *z, struct kfz_model *m,
 	len = kfz_pick_len(z);
 	switch (kfz_below(z, 4)) {
 	case 0:
-		gpa = kfz_bad_gpa(z, kfz_below(z, KFZ_NR_BAD_GPA));
-		bad_gpa = gpa != 0;
+		i = kfz_below(z, KFZ_NR_BAD_GPA);
+		gpa = kfz_bad_gpa(z, i);
+		/*
+		 * 10 bytes below the end of RAM: a length of 10 or less stays
+		 * in RAM, which is not ours; such a READ is aimed at MMIO below.
+		 */
+		bad_gpa = gpa && (i != KFZ_ACROSS_END || len > 10);
 		break;
 	case 1:
 		gpa = kfz_rand64(z);	/* used by WRITE only */
