@@ -96,8 +96,17 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
   const kasan = nightly.cells.filter((cell) => cell.debug === "kasan");
   assert.deepEqual(kasan.map((cell) => cell.id), [
     "6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave",
+    ...["fuzz", "two-guests", "service-kill", "disconnect"].map((s) =>
+      `6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave-scenario-${s}`
+    ),
   ]);
-  assert.ok(kasan[0].timeouts.build > 3600);
+  assert.ok(kasan.every((cell) => cell.timeouts.build > 3600));
+  // Each hostile scenario runs its own scripts on L1 and the agent on L2.
+  for (const cell of kasan.slice(1)) {
+    assert.deepEqual(cell.effects.l1_append, [`vtcio.scenario=${cell.axes.scenario}`]);
+    assert.equal(cell.effects.l2_append[0], "vtcio.scenario=agent");
+    assert.ok(cell.timeouts.clients >= 900);
+  }
   assert.ok(nightly.cells.every((cell) => !(cell.l1_smp === 1 && cell.l2_smp === 2)));
   assert.ok(new Set(nightly.cells.map((cell) => cell.kernel)).size === 2);
 });
