@@ -68,12 +68,29 @@ export interface BootRecord {
   flood?: { console: "l1" | "l2"; bytes: number; phase: Phase };
 }
 
-/** Markers printed by the init scripts, and the phase each one ends. */
-const MARKERS: { console: "l1" | "l2"; prefix: string; ends: Phase; next: Phase }[] = [
-  { console: "l1", prefix: "vtcio-l1: init", ends: "l1_boot", next: "clients" },
-  { console: "l1", prefix: "vtcio-l1: l2 start", ends: "clients", next: "l2_boot" },
-  { console: "l2", prefix: "vtcio-l2: init", ends: "l2_boot", next: "clients" },
-  { console: "l2", prefix: "vtcio-l2: done", ends: "clients", next: "shutdown" },
+/**
+ * Markers printed by the init scripts, the phases each one ends and the phase it starts. A
+ * scenario may run several L2 guests one after the other: L1's "l2 start" after an L2 finished
+ * (or died without its end marker, or was given up) starts l2_boot again, with a fresh
+ * deadline; its checks after the last guest count as client work again.
+ */
+const MARKERS: { console: "l1" | "l2"; prefix: string; ends: Phase[]; next: Phase }[] = [
+  { console: "l1", prefix: "vtcio-l1: init", ends: ["l1_boot"], next: "clients" },
+  {
+    console: "l1",
+    prefix: "vtcio-l1: l2 start",
+    ends: ["clients", "l2_boot", "shutdown"],
+    next: "l2_boot",
+  },
+  { console: "l2", prefix: "vtcio-l2: init", ends: ["l2_boot"], next: "clients" },
+  { console: "l2", prefix: "vtcio-l2: done", ends: ["clients"], next: "shutdown" },
+  // A scenario's own checks on L1 (kmemleak scans, counters) once its guests are gone.
+  {
+    console: "l1",
+    prefix: "vtcio-l1: checks begin",
+    ends: ["clients", "l2_boot", "shutdown"],
+    next: "clients",
+  },
 ];
 
 const SHUTDOWN_SECONDS = 60;
@@ -232,7 +249,7 @@ export async function boot(
       }
     }
     for (const m of MARKERS) {
-      if (m.console === which && m.ends === phase && line.includes(m.prefix)) {
+      if (m.console === which && m.ends.includes(phase) && line.includes(m.prefix)) {
         enter(m.next);
         break;
       }

@@ -99,6 +99,26 @@ Deno.test("boot: markers move through every phase to a completed cycle", () =>
     assertEquals(rec.timeout, undefined);
   }));
 
+Deno.test("boot: a scenario's later L2 guests and final checks get phases of their own", () =>
+  withDir(async (dir) => {
+    // Two guests one after the other (the second dies without its end marker), then checks.
+    const qemu = await fakeQemu(
+      dir,
+      [
+        `echo "vtcio-l1: init kernel=x"`,
+        `echo "vtcio-l1: l2 start smp=1 cpu=host way=close"`,
+        `echo "vtcio-l1: l2 start smp=1 cpu=host way=kill"`,
+        `echo "vtcio-l1: checks begin"`,
+        `echo "vtcio-l1: checks end"`,
+        `echo "vtcio-l1: done status=0"`,
+      ].join("\n"),
+    );
+    const phases: string[] = [];
+    const rec = await boot(spec(dir, qemu), { onPhase: (p) => phases.push(p) });
+    assertEquals(rec.completed, true);
+    assertEquals(phases, ["l1_boot", "clients", "l2_boot", "l2_boot", "clients"]);
+  }));
+
 Deno.test("boot: an abort stops QEMU and says so", () =>
   withDir(async (dir) => {
     const qemu = await fakeQemu(dir, `echo "vtcio-l1: init"\nsleep 300`);

@@ -3,13 +3,24 @@
  * (KTAP of both suites, crash reports of both consoles, facts) handed to classify().
  */
 import type { Cell, CellResult, Phase, TestResult } from "./types.ts";
-import { BuildError, type KernelArtifact, type KernelBuilder } from "./kernel_build.ts";
+import {
+  BuildError,
+  type KernelArtifact,
+  type KernelBuilder,
+  parseConfig,
+} from "./kernel_build.ts";
 import { buildUserspace, busyboxGuestInitramfs, type ImagePaths, l1Initramfs } from "./images.ts";
 import { boot, type BootRecord } from "./boot.ts";
 import type { Runner } from "./proc.ts";
 import { parseKtap } from "./ktap.ts";
 import { detectCrashes } from "./crash_detect.ts";
-import { type CellEvidence, classify, type ConsoleCrash, crashLines } from "./classify.ts";
+import {
+  type CellEvidence,
+  classify,
+  type ConsoleCrash,
+  type ConsoleName,
+  crashLines,
+} from "./classify.ts";
 import { writeFileAtomic } from "./results.ts";
 import {
   DEBIAN_GUEST_APPEND,
@@ -63,12 +74,60 @@ export function kernelFragments(cell: Cell, repo: string): { l1: string[]; l2: s
   };
 }
 
-/** The lines of L1's console between the host suite's markers. */
+/**
+ * The L2 scenario a cell runs: the value of `vtcio.scenario=` in its L2 command line words,
+ * "clients" (the guest suite) when it sets none.
+ */
+export function l2Scenario(cell: Cell): string {
+  for (const w of cell.effects.l2_append) {
+    const m = /^vtcio\.scenario=(.*)$/.exec(w);
+    if (m) return m[1];
+  }
+  return "clients";
+}
+
+/**
+ * The options a debug fragment asks for that the final L1 .config does not have (`dropped` as
+ * the kernel builder reports it: "CONFIG_X=y (final .config: not set)"). A debug cell whose L1
+ * lost KASAN, lockdep or kmemleak to an unmet dependency would pass without checking what it
+ * claims to check.
+ */
+export function missingDebugOptions(fragment: string, dropped: string[]): string[] {
+  const wanted = parseConfig(fragment);
+  return dropped.filter((d) => wanted.has(d.slice(0, d.indexOf("="))));
+}
+
+/**
+ * The KTAP sections of L1's console: the host suite's (between "vtcio-l1: host-suite begin" and
+ * "end") and a scenario's own checks (between "vtcio-l1: checks begin" and "end"), in order.
+ */
 export function hostSuiteLines(l1: string[]): string[] {
-  const begin = l1.findIndex((l) => l.includes("vtcio-l1: host-suite begin"));
-  if (begin < 0) return [];
-  const end = l1.findIndex((l, i) => i > begin && l.includes("vtcio-l1: host-suite end"));
-  return l1.slice(begin + 1, end < 0 ? undefined : end);
+  const out: string[] = [];
+  let inside = false;
+  for (const l of l1) {
+    if (/vtcio-l1: (?:host-suite|checks) begin/.test(l)) inside = true;
+    else if (/vtcio-l1: (?:host-suite|checks) end/.test(l)) inside = false;
+    else if (inside) out.push(l);
+  }
+  return out;
+}
+
+/**
+ * Prefix of the lines L1 relays from a second L2 guest's console (the two-guests scenario runs
+ * two L2s at once; only the first has L1's second serial port).
+ */
+export const RELAY_PREFIX = "l2b| ";
+
+/** L1's console split into its own lines and those it relayed from the second guest. */
+export function splitRelayed(l1: string[]): { l1: string[]; l2b: string[] } {
+  const own: string[] = [];
+  const l2b: string[] = [];
+  for (const l of l1) {
+    const at = l.indexOf(RELAY_PREFIX);
+    if (at >= 0 && l.slice(0, at).trim() === "") l2b.push(l.slice(at + RELAY_PREFIX.length));
+    else own.push(l);
+  }
+  return { l1: own, l2b };
 }
 
 /** The measurement tcvm-launch registered for L2, as L1 printed it. */
@@ -80,49 +139,110 @@ export function launchedMeasurement(l1: string[]): string | undefined {
   return undefined;
 }
 
-function crashesOf(lines: string[], console: "l1" | "l2"): ConsoleCrash[] {
+function crashesOf(lines: string[], console: ConsoleName): ConsoleCrash[] {
   return detectCrashes(lines).map((c) => ({ ...c, console }));
+}
+
+/** How to judge a boot beyond what it printed. */
+export interface EvidenceOptions {
+  /**
+   * The L2 guest runs its default scenario (the guest suite), which must report its program
+   * hash. Other scenarios are checked against the measurement only when they report one.
+   */
+  guestSuite?: boolean;
+}
+
+/** The runner's check that a guest's program hash is the measurement its launcher registered. */
+function hashCheck(
+  measured: string | undefined,
+  reported: string | undefined,
+  name: string,
+  number: number,
+): TestResult {
+  const ok = measured !== undefined && reported === measured;
+  return {
+    name,
+    status: ok ? "ok" : "not ok",
+    number,
+    diagnostics: ok ? [] : [
+      `expected ${measured ?? "(no measurement printed by tcvm-launch)"}, got ${
+        reported ?? "(none)"
+      }`,
+    ],
+    suite: "runner",
+  };
 }
 
 /**
  * Judges a finished boot: suites, crashes, facts, and the runner's own checks (the guest's
- * program hash must be the measurement its launcher registered).
+ * program hash must be the measurement its launcher registered). A second guest relayed by L1
+ * (see {@linkcode RELAY_PREFIX}) is judged like the first: its KTAP, crashes and program hash.
  */
-export function evidenceFromBoot(rec: BootRecord): CellEvidence {
-  const host = parseKtap(hostSuiteLines(rec.l1), "host");
+export function evidenceFromBoot(rec: BootRecord, opts: EvidenceOptions = {}): CellEvidence {
+  const guestSuite = opts.guestSuite ?? true;
+  const { l1, l2b } = splitRelayed(rec.l1);
+  const host = parseKtap(hostSuiteLines(l1), "host");
   const guest = parseKtap(rec.l2, "guest");
-  const tests: TestResult[] = [...host.tests, ...guest.tests];
+  const second = l2b.length > 0 ? parseKtap(l2b, "guest-b") : undefined;
+  const tests: TestResult[] = [...host.tests, ...guest.tests, ...(second?.tests ?? [])];
   const facts: Record<string, string> = { ...guest.facts };
-  const measured = launchedMeasurement(rec.l1);
+  const measured = launchedMeasurement(l1);
   if (measured) facts.l2_measurement = measured;
-  if (facts.support === "supported") {
-    const ok = measured !== undefined && facts.program_hash === measured;
-    tests.push({
-      name: "guest program hash is the launcher's measurement",
-      status: ok ? "ok" : "not ok",
-      number: tests.length + 1,
-      diagnostics: ok ? [] : [
-        `expected ${measured ?? "(no measurement printed by tcvm-launch)"}, got ${
-          facts.program_hash ?? "(none)"
-        }`,
-      ],
-      suite: "runner",
-    });
+  if (facts.support === "supported" && (guestSuite || facts.program_hash !== undefined)) {
+    tests.push(
+      hashCheck(
+        measured,
+        facts.program_hash,
+        "guest program hash is the launcher's measurement",
+        tests.length + 1,
+      ),
+    );
   }
-  const complete = host.complete && guest.complete;
   const problems = [
     ...host.problems.map((p) => `host suite: ${p}`),
     ...guest.problems.map((p) => `guest suite: ${p}`),
   ];
   if (host.documents === 0) problems.push("host suite printed no KTAP");
   if (guest.documents === 0) problems.push("guest suite printed no KTAP");
+  let complete = host.complete && guest.complete && host.documents > 0 && guest.documents > 0;
+  if (second) {
+    for (const [k, v] of Object.entries(second.facts)) facts[`l2b_${k}`] = v;
+    const measuredB = launchedMeasurement(l2b);
+    if (measuredB) facts.l2b_measurement = measuredB;
+    if (second.facts.support !== facts.support) {
+      tests.push({
+        name: "second guest found the same support",
+        status: "not ok",
+        number: tests.length + 1,
+        diagnostics: [`expected ${facts.support ?? "(none)"}, got ${second.facts.support}`],
+        suite: "runner",
+      });
+    }
+    if (second.facts.program_hash !== undefined) {
+      tests.push(
+        hashCheck(
+          measuredB,
+          second.facts.program_hash,
+          "second guest program hash is its launcher's measurement",
+          tests.length + 1,
+        ),
+      );
+    }
+    problems.push(...second.problems.map((p) => `second guest: ${p}`));
+    if (second.documents === 0) problems.push("second guest printed no KTAP");
+    complete = complete && second.complete && second.documents > 0;
+  }
   return {
     infraError: rec.infraError,
     timeout: rec.timeout,
     flood: rec.flood,
-    crashes: [...crashesOf(rec.l1, "l1"), ...crashesOf(rec.l2, "l2")],
+    crashes: [
+      ...crashesOf(l1, "l1"),
+      ...crashesOf(rec.l2, "l2"),
+      ...crashesOf(l2b, "l2b"),
+    ],
     tests,
-    ktapComplete: complete && host.documents > 0 && guest.documents > 0,
+    ktapComplete: complete,
     ktapProblems: problems,
     facts,
     phase: rec.phase,
@@ -204,6 +324,17 @@ export async function runCell(
     const frags = kernelFragments(cell, ctx.repo);
     l1k = await ctx.builder.build({ version: cell.kernel, fragments: frags.l1 }, tarball);
     logs["l1-build"] = l1k.log;
+    if (cell.debug !== "none") {
+      const debugFragment = `${ctx.repo}/kernel/configs/${cell.debug}.config`;
+      const missing = missingDebugOptions(await Deno.readTextFile(debugFragment), l1k.dropped);
+      if (missing.length > 0) {
+        throw new BuildError(
+          `debug: ${cell.debug} needs options the L1 .config lacks: ${missing.join(", ")}`,
+          l1k.log,
+          missing.join("\n"),
+        );
+      }
+    }
     const dropped = l1k.dropped.map((x) => `L1 ${x}`);
     facts.l1_kernel = l1k.release;
     let l2k: KernelArtifact | undefined;
@@ -280,5 +411,5 @@ export async function runCell(
   facts.qemu_argv = rec.argv.join(" ");
   await Deno.remove(`${cellDir}/l2-bzImage`).catch(() => {});
   await Deno.remove(`${cellDir}/l2-initrd.cpio.gz`).catch(() => {});
-  return await finish(evidenceFromBoot(rec));
+  return await finish(evidenceFromBoot(rec, { guestSuite: l2Scenario(cell) === "clients" }));
 }

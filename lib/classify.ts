@@ -12,8 +12,11 @@ import type { CrashKind, CrashReport } from "./crash_detect.ts";
 import type { Cell, Outcome, Phase } from "./types.ts";
 import type { TestResult } from "./types.ts";
 
-/** Which serial console a crash was seen on. */
-export type ConsoleName = "l1" | "l2";
+/**
+ * Which serial console a crash was seen on: L1's, L2's, or the second L2 guest's that L1
+ * relays in the two-guests scenario.
+ */
+export type ConsoleName = "l1" | "l2" | "l2b";
 
 /** A crash report with the console it came from. */
 export interface ConsoleCrash extends CrashReport {

@@ -181,3 +181,24 @@ Deno.test("faults: hostile guests and a failing build end in their outcomes with
     await Deno.remove(root, { recursive: true }).catch((e) => console.error("cleanup", e));
   }
 });
+
+Deno.test("faults: a debug cell whose L1 lost KASAN to an unmet dependency is a build error", async () => {
+  const root = await Deno.makeTempDir({ prefix: "vtcio-faults-debug-" });
+  try {
+    const qemu = await fakeQemu(root, "pass");
+    const ctx = await faultContext(root, qemu, {
+      l1Dropped: ["CONFIG_KASAN=y (final .config: not set)", "CONFIG_X=y (final .config: not set)"],
+    });
+    const plain = await runCell(testCell("plain"), `${root}/plain`, ctx);
+    assertEquals(plain.outcome, "pass", "a dropped option outside a debug fragment is only a fact");
+    const r = await runCell(testCell("kasan", { debug: "kasan" }), `${root}/kasan`, ctx);
+    assertEquals([r.outcome, r.phase], ["build-error", "build"]);
+    assertMatch(
+      r.reason,
+      /^Build failed: debug: kasan needs options the L1 \.config lacks: CONFIG_KASAN=y/,
+    );
+    assertEquals(liveGroups(), 0);
+  } finally {
+    await Deno.remove(root, { recursive: true }).catch((e) => console.error("cleanup", e));
+  }
+});

@@ -23,6 +23,7 @@ export const USERSPACE_PROGRAMS = [
   "tcio-guest-suite",
   "tcvm-launch",
   "tcio-other",
+  "tcio-hostile",
 ] as const;
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -191,7 +192,10 @@ export function scenarioFiles(repo: string, image: string): ImageFile[] {
   return names.map((n) => ({ from: `${dir}/${n}`, to: `etc/vtcio/scenarios/${n}`, mode: 0o644 }));
 }
 
-/** L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite and the VM launcher. */
+/**
+ * L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite, the VM
+ * launcher and the hostile-scenario client.
+ */
 export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
     "l1",
@@ -203,13 +207,17 @@ export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<strin
       { from: `${userspace}/tcio-host-suite`, to: "usr/bin/tcio-host-suite", mode: 0o755 },
       { from: `${userspace}/tcio-other`, to: "usr/bin/tcio-other", mode: 0o755 },
       { from: `${userspace}/tcvm-launch`, to: "usr/bin/tcvm-launch", mode: 0o755 },
+      { from: `${userspace}/tcio-hostile`, to: "usr/bin/tcio-hostile", mode: 0o755 },
     ],
     ["host", "cell", "var", "var/lib", "var/lib/tcservice", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,
   );
 }
 
-/** The busybox guest's initramfs: busybox, the L2 init and its scenarios, the guest suite. */
+/**
+ * The busybox guest's initramfs: busybox, the L2 init and its scenarios, the guest suite and
+ * the hostile-scenario client.
+ */
 export function busyboxGuestInitramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
     "l2-busybox",
@@ -218,6 +226,7 @@ export function busyboxGuestInitramfs(paths: ImagePaths, userspace: string): Pro
       { from: paths.busybox, to: "bin/busybox", mode: 0o755 },
       { from: `${paths.repo}/guest-images/busybox/init`, to: "init", mode: 0o755 },
       { from: `${userspace}/tcio-guest-suite`, to: "usr/bin/tcio-guest-suite", mode: 0o755 },
+      { from: `${userspace}/tcio-hostile`, to: "usr/bin/tcio-hostile", mode: 0o755 },
     ],
     ["vtcio", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,

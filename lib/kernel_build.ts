@@ -81,6 +81,7 @@ export function patchInputs(repo: string, version: string): string[] {
     `${k}/drivers/misc/tciodd/Makefile`,
     `${k}/drivers/misc/tciodd/tciodd_host.c`,
     `${k}/drivers/misc/tciodd/ktciodd.c`,
+    `${k}/drivers/misc/tciodd/ktciodd_fuzz.c`,
     ...[...Deno.readDirSync(`${k}/patches/${version}`)]
       .filter((e) => e.name.endsWith(".patch"))
       .map((e) => `${k}/patches/${version}/${e.name}`)

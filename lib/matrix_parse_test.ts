@@ -107,8 +107,19 @@ Deno.test("parseMatrix() accepts matrix/smoke.yaml and matrix/nightly.yaml", asy
   const guests = new Set(nightly.cells.map((cell) => cell.guest));
   for (const g of ["busybox", "debian-bookworm", "debian-trixie"]) assert.ok(guests.has(g), g);
   const kasan = nightly.cells.filter((cell) => cell.debug === "kasan");
-  assert.ok(kasan.length >= 1);
+  assert.deepEqual(kasan.map((cell) => cell.id), [
+    "6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave",
+    ...["fuzz", "two-guests", "service-kill", "disconnect"].map((s) =>
+      `6.1-td-on-l1smp1-l2smp1-busybox-kasan-l2cpu-host_-xsave-scenario-${s}`
+    ),
+  ]);
   assert.ok(kasan.every((cell) => cell.timeouts.build > 3600));
+  // Each hostile scenario runs its own scripts on L1 and the agent on L2.
+  for (const cell of kasan.slice(1)) {
+    assert.deepEqual(cell.effects.l1_append, [`vtcio.scenario=${cell.axes.scenario}`]);
+    assert.equal(cell.effects.l2_append[0], "vtcio.scenario=agent");
+    assert.ok(cell.timeouts.clients >= 900);
+  }
   assert.ok(nightly.cells.every((cell) => !(cell.l1_smp === 1 && cell.l2_smp === 2)));
   assert.deepEqual([...new Set(nightly.cells.map((cell) => cell.kernel))], ["6.1", "6.12", "7.2"]);
   // 7.2 runs busybox cells only: a Debian guest boots its own distro kernel.

@@ -25,7 +25,8 @@ for f in include/uapi/linux/tciodd.h include/linux/tciodd.h \
 	 include/linux/tciodd_compat.h \
 	 arch/x86/kvm/vmdd.c arch/x86/kvm/vmdd.h \
 	 drivers/misc/tciodd/Kconfig drivers/misc/tciodd/Makefile \
-	 drivers/misc/tciodd/tciodd_host.c drivers/misc/tciodd/ktciodd.c; do
+	 drivers/misc/tciodd/tciodd_host.c drivers/misc/tciodd/ktciodd.c \
+	 drivers/misc/tciodd/ktciodd_fuzz.c; do
 	mkdir -p "$tree/$(dirname "$f")"
 	cp "$here/$f" "$tree/$f"
 done

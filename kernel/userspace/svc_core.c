@@ -81,6 +81,7 @@ struct svc_app {
  * @vms: registered VMs
  * @apps: started programs
  * @clock: counts lookups, for eviction from @hosts
+ * @vms_gen: counts changes of @vms, so the caller knows when to save them
  * @scratch: plaintext and string room, wiped after every request
  *
  * Allocated with sodium_malloc() so it is locked in memory and wiped when
@@ -99,6 +100,7 @@ struct svc_core {
 	struct svc_vm vms[SVC_MAX_VMS];
 	struct svc_app apps[SVC_MAX_APPS];
 	__u64 clock;
+	unsigned int vms_gen;
 	unsigned char scratch[SVC_SCRATCH_LEN];
 };
 
@@ -444,12 +446,15 @@ static __u32 vm_hash(struct svc_core *c, const struct tcio_svc_ext *ext,
 		return TCIO_STATUS_FAILED;
 	if (!vm_alive(c, vm)) {
 		sodium_memzero(vm, sizeof(*vm));
+		c->vms_gen++;
 		return TCIO_STATUS_FAILED;
 	}
-	if (!vm->vm_id)
+	if (!vm->vm_id) {
 		vm->vm_id = ext->vm_id;
-	else if (vm->vm_id != ext->vm_id)
+		c->vms_gen++;
+	} else if (vm->vm_id != ext->vm_id) {
 		return TCIO_STATUS_FAILED;
+	}
 	memcpy(out, vm->meas, TCIO_SHA256_LEN);
 	return TCIO_STATUS_SUCCESS;
 }
@@ -843,6 +848,7 @@ static __u32 do_register_vm(struct svc_core *c,
 	vm->vm_id = 0;
 	memcpy(vm->meas, meas, sizeof(meas));
 	vm->valid = true;
+	c->vms_gen++;
 	svc_log(c, "registered VM of process %d", (int)pid);
 	wr_typed(w, TCIO_BUF_SHA256, meas, sizeof(meas));
 	return TCIO_STATUS_SUCCESS;
@@ -879,8 +885,10 @@ static void do_caller_gone(struct svc_core *c,
 			continue;
 		if ((vm->pid == ext->pid &&
 		     (!vm->vm_id || vm->vm_id == ext->vm_id)) ||
-		    (vm->vm_id && vm->vm_id == ext->vm_id))
+		    (vm->vm_id && vm->vm_id == ext->vm_id)) {
 			sodium_memzero(vm, sizeof(*vm));
+			c->vms_gen++;
+		}
 	}
 }
 
@@ -1006,6 +1014,106 @@ void svc_core_child_exited(struct svc_core *c, pid_t pid)
 	for (i = 0; i < SVC_MAX_APPS; i++)
 		if (c->apps[i].valid && c->apps[i].pid == pid)
 			c->apps[i].valid = false;
+}
+
+/**
+ * svc_core_vms_generation() - a number that changes with the VM table
+ * @c: the core
+ *
+ * Return: the count of changes; save the table when it differs from the
+ * count at the last save.
+ */
+unsigned int svc_core_vms_generation(const struct svc_core *c)
+{
+	return c->vms_gen;
+}
+
+/**
+ * svc_core_vms_encode() - the VM file's contents
+ * @c: the core
+ * @buf: where
+ * @cap: room, SVC_VMFILE_MAX is always enough
+ * @len: set to the length
+ *
+ * Return: 0, or -EINVAL if @cap is too small.
+ */
+int svc_core_vms_encode(const struct svc_core *c, unsigned char *buf,
+			size_t cap, size_t *len)
+{
+	unsigned char *p = buf + 8;
+	size_t i;
+
+	if (cap < SVC_VMFILE_MAX)
+		return -EINVAL;
+	memcpy(buf, SVC_VMFILE_MAGIC, 4);
+	buf[4] = SVC_VMFILE_VERSION;
+	buf[5] = 0;
+	buf[6] = 0;
+	buf[7] = 0;
+	for (i = 0; i < SVC_MAX_VMS; i++) {
+		const struct svc_vm *vm = &c->vms[i];
+		__s32 pid = vm->pid;
+
+		if (!vm->valid)
+			continue;
+		memcpy(p, &pid, 4);
+		memcpy(p + 4, &vm->vm_id, 4);
+		memcpy(p + 8, &vm->start, 8);
+		memcpy(p + 16, vm->meas, TCIO_SHA256_LEN);
+		p += SVC_VMFILE_REC_LEN;
+	}
+	*len = (size_t)(p - buf);
+	return 0;
+}
+
+/**
+ * svc_core_vms_restore() - take back the registrations of a VM file
+ * @c: a new core, with no VM registered
+ * @buf: the file's contents
+ * @len: their length
+ *
+ * A registration comes back only while its VMM process runs with the
+ * start time it was registered with: a VM that went away while no service
+ * ran (its notice was lost) is not restored, nor is a new process that got
+ * its pid.  The vm_id binding is restored with it.
+ *
+ * Return: the number restored, or -EINVAL if @buf is not a VM file of this
+ * version (nothing is restored then).
+ */
+int svc_core_vms_restore(struct svc_core *c, const unsigned char *buf,
+			 size_t len)
+{
+	size_t i, n;
+	int restored = 0;
+
+	if (len < 8 || len > SVC_VMFILE_MAX ||
+	    (len - 8) % SVC_VMFILE_REC_LEN ||
+	    memcmp(buf, SVC_VMFILE_MAGIC, 4) ||
+	    buf[4] != SVC_VMFILE_VERSION || buf[5] || buf[6] || buf[7])
+		return -EINVAL;
+	n = (len - 8) / SVC_VMFILE_REC_LEN;
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = buf + 8 + i * SVC_VMFILE_REC_LEN;
+		struct svc_vm rec = { .valid = true };
+		struct svc_vm *vm;
+		__s32 pid;
+
+		memcpy(&pid, p, 4);
+		memcpy(&rec.vm_id, p + 4, 4);
+		memcpy(&rec.start, p + 8, 8);
+		memcpy(rec.meas, p + 16, TCIO_SHA256_LEN);
+		rec.pid = pid;
+		if (pid <= 0 || !vm_alive(c, &rec) || vm_find(c, pid))
+			continue;
+		vm = vm_slot(c, pid);
+		if (!vm)
+			break;
+		*vm = rec;
+		restored++;
+	}
+	if (restored)
+		c->vms_gen++;
+	return restored;
 }
 
 /**

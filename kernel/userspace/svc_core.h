@@ -57,6 +57,17 @@
 #define SVC_KEYFILE_VERSION	1
 #define SVC_KEYFILE_LEN		(8 + 3 * 32)
 
+/*
+ * VM file: "TCSV" | version (1 byte) | 3 zero bytes | records, each
+ * s32 vmm pid | u32 vm_id | u64 start time | measurement (32), in native
+ * order.  tcService keeps its VM registrations there, so that a restarted
+ * service still knows the VMs already running.
+ */
+#define SVC_VMFILE_MAGIC	"TCSV"
+#define SVC_VMFILE_VERSION	1
+#define SVC_VMFILE_REC_LEN	(4 + 4 + 8 + TCIO_SHA256_LEN)
+#define SVC_VMFILE_MAX		(8 + SVC_MAX_VMS * SVC_VMFILE_REC_LEN)
+
 /**
  * struct svc_keys - the service's secrets
  * @seal: XChaCha20-Poly1305 key for sealed blobs
@@ -124,6 +135,11 @@ void svc_core_free(struct svc_core *core);
 int svc_core_handle(struct svc_core *core, const void *msg, size_t len,
 		    void *ans, size_t cap, size_t *ans_len);
 void svc_core_child_exited(struct svc_core *core, pid_t pid);
+unsigned int svc_core_vms_generation(const struct svc_core *core);
+int svc_core_vms_encode(const struct svc_core *core, unsigned char *buf,
+			size_t cap, size_t *len);
+int svc_core_vms_restore(struct svc_core *core, const unsigned char *buf,
+			 size_t len);
 
 int svc_keys_generate(struct svc_keys *keys);
 int svc_keys_encode(const struct svc_keys *keys, unsigned char *buf,

@@ -1355,6 +1355,80 @@ static void test_framing(void)
 	svc_core_free(c);
 }
 
+/*
+ * A restarted tcService must still know the VMs that are running: their
+ * channels stay open across the restart and their guests go on sealing.
+ */
+static void test_vm_restart(void)
+{
+	static unsigned char blob[TCIO_MAX_PAYLOAD], out[TCIO_MAX_PAYLOAD];
+	static unsigned char file[SVC_VMFILE_MAX];
+	struct tcio_svc_ext other_vm = vm_caller;
+	unsigned char h[32], want[32];
+	struct svc_core *c = new_core();
+	unsigned int gen;
+	struct tcio_buf b;
+	size_t bl, ol, fl;
+
+	reset_fake();
+	expected_measurement("r", want);
+	gen = svc_core_vms_generation(c);
+	vm_args(&b, 200, 3, "/boot/vmlinuz", "/boot/initrd.img", "r");
+	req_buf(c, &host_root, TCIO_REQ_REGISTER_VM, &b);
+	check(svc_core_vms_generation(c) != gen,
+	      "registering a VM does not change the generation");
+	gen = svc_core_vms_generation(c);
+	EXPECT_STATUS(seal(c, &vm_caller, "kept", 4, blob, &bl),
+		      TCIO_STATUS_SUCCESS, "VM seals before the restart");
+	check(svc_core_vms_generation(c) != gen,
+	      "binding the vm_id does not change the generation");
+	EXPECT_INT(svc_core_vms_encode(c, file, sizeof(file) - 1, &fl),
+		   -EINVAL, "encode into too small a buffer");
+	EXPECT_INT(svc_core_vms_encode(c, file, sizeof(file), &fl), 0,
+		   "encode");
+	EXPECT_INT(fl, 8 + SVC_VMFILE_REC_LEN, "VM file length");
+	svc_core_free(c);
+
+	/* The restart: without the file the VM has no program hash. */
+	c = new_core();
+	EXPECT_STATUS(prog_hash(c, &vm_caller, 0, h), TCIO_STATUS_FAILED,
+		      "VM after a restart, nothing restored");
+	EXPECT_INT(svc_core_vms_restore(c, file, fl), 1, "restore");
+	if (EXPECT_STATUS(prog_hash(c, &vm_caller, 0, h), TCIO_STATUS_SUCCESS,
+			  "VM program hash after the restart"))
+		check(!memcmp(h, want, 32), "restored measurement differs");
+	EXPECT_STATUS(unseal(c, &vm_caller, blob, bl, out, &ol),
+		      TCIO_STATUS_SUCCESS, "VM unseals across the restart");
+	check(ol == 4 && !memcmp(out, "kept", 4), "unsealed data differ");
+	other_vm.vm_id = 8;
+	EXPECT_STATUS(prog_hash(c, &other_vm, 0, h), TCIO_STATUS_FAILED,
+		      "another VM of the VMM after the restart (binding kept)");
+	EXPECT_INT(svc_core_vms_restore(c, file, fl), 0,
+		   "restore a VM already registered");
+	svc_core_free(c);
+
+	/* The VMM exited, or another process got its pid, while no service ran. */
+	proc_set(200, 2999, "/usr/bin/qemu-system-x86_64");
+	c = new_core();
+	EXPECT_INT(svc_core_vms_restore(c, file, fl), 0,
+		   "restore when the VMM's pid was reused");
+	EXPECT_STATUS(prog_hash(c, &vm_caller, 0, h), TCIO_STATUS_FAILED,
+		      "VM of a new process reusing the VMM's pid");
+	svc_core_free(c);
+	proc_kill(200);
+	c = new_core();
+	EXPECT_INT(svc_core_vms_restore(c, file, fl), 0,
+		   "restore when the VMM is gone");
+	EXPECT_INT(svc_core_vms_restore(c, file, fl - 1), -EINVAL,
+		   "restore a cut file");
+	EXPECT_INT(svc_core_vms_restore(c, file, 4), -EINVAL,
+		   "restore a file shorter than its header");
+	file[4] = 2;
+	EXPECT_INT(svc_core_vms_restore(c, file, fl), -EINVAL,
+		   "restore a file of version 2");
+	svc_core_free(c);
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -1374,6 +1448,7 @@ static const struct {
 	{ "register_vm", test_register_vm },
 	{ "vm_terminate_and_pid_reuse", test_vm_lifetime },
 	{ "vm_table_bounded", test_vm_table },
+	{ "vm_registrations_survive_restart", test_vm_restart },
 	{ "host_pid_reuse_and_exec", test_host_pid_reuse },
 	{ "unknown_and_service_codes", test_codes },
 	{ "message_framing", test_framing },

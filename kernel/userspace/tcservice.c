@@ -28,6 +28,7 @@
 #define TCS_DEFAULT_DEVICE	"/dev/tcioDD0"
 #define TCS_DEFAULT_STATE	"/var/lib/tcservice"
 #define TCS_KEY_FILE		"tcservice.key"
+#define TCS_VM_FILE		"tcservice.vms"
 #define TCS_APP_PATH		"PATH=/usr/local/sbin:/usr/local/bin:" \
 				"/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -604,6 +605,101 @@ static int tcs_keys(const char *dir, struct svc_keys *keys)
 }
 
 /**
+ * tcs_vm_path() - the VM file's path
+ * @dir: the state directory
+ * @path: PATH_MAX bytes
+ *
+ * Return: 0 or -ENAMETOOLONG.
+ */
+static int tcs_vm_path(const char *dir, char *path)
+{
+	if (snprintf(path, PATH_MAX, "%s/%s", dir, TCS_VM_FILE) >= PATH_MAX)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/**
+ * tcs_save_vms() - write the VM registrations to the state directory
+ * @dir: the state directory
+ * @core: the core
+ *
+ * Written under a temporary name and renamed into place, so a service
+ * killed while writing leaves the previous file whole.
+ *
+ * Return: 0 or -errno.
+ */
+static int tcs_save_vms(const char *dir, const struct svc_core *core)
+{
+	static unsigned char buf[SVC_VMFILE_MAX];
+	char path[PATH_MAX], tmp[PATH_MAX];
+	size_t len;
+	int fd, rc;
+
+	rc = tcs_vm_path(dir, path);
+	if (rc)
+		return rc;
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	rc = svc_core_vms_encode(core, buf, sizeof(buf), &len);
+	if (rc)
+		return rc;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	rc = tcs_write_all(fd, buf, len);
+	if (!rc && fsync(fd))
+		rc = -errno;
+	close(fd);
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}
+
+/**
+ * tcs_load_vms() - take back the VM registrations of an earlier run
+ * @dir: the state directory
+ * @core: the new core
+ *
+ * A missing file is a first start.  A file that is not ours or not a VM
+ * file is ignored (logged): VMs registered before are then unknown.
+ */
+static void tcs_load_vms(const char *dir, struct svc_core *core)
+{
+	static unsigned char buf[SVC_VMFILE_MAX + 1];
+	char path[PATH_MAX];
+	struct stat sb;
+	ssize_t n;
+	int fd, rc;
+
+	if (tcs_vm_path(dir, path))
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			tcs_log("%s: %s", path, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != geteuid() || (sb.st_mode & 077)) {
+		tcs_log("%s: must be a regular file of ours, mode 0600; ignored",
+			path);
+		close(fd);
+		return;
+	}
+	n = tcs_read_all(fd, buf, sizeof(buf));
+	close(fd);
+	rc = n < 0 ? (int)n : svc_core_vms_restore(core, buf, (size_t)n);
+	if (rc < 0)
+		tcs_log("%s: not a VM file of this version; ignored", path);
+	else if (rc)
+		tcs_log("restored %d VM registration%s from %s", rc,
+			rc == 1 ? "" : "s", path);
+}
+
+/**
  * tcs_self_hash() - SHA-256 of the service's own executable
  * @hash: filled in
  *
@@ -704,14 +800,15 @@ static void tcs_reap(struct svc_core *core)
  * tcs_serve() - the request loop
  * @fd: the device, registered as service
  * @core: the core
+ * @state_dir: where the VM registrations are saved when they change
  *
  * Return: 0 when asked to stop, -errno if the device fails.
  */
-static int tcs_serve(int fd, struct svc_core *core)
+static int tcs_serve(int fd, struct svc_core *core, const char *state_dir)
 {
 	static unsigned char req[SVC_MSG_MAX + TCIO_MAX_MSG];
 	static unsigned char ans[SVC_MSG_MAX];
-	unsigned int errors = 0;
+	unsigned int errors = 0, saved = svc_core_vms_generation(core);
 	size_t ans_len;
 	ssize_t n;
 	int rc;
@@ -737,6 +834,12 @@ static int tcs_serve(int fd, struct svc_core *core)
 		errors = 0;
 		rc = svc_core_handle(core, req, (size_t)n, ans, sizeof(ans),
 				     &ans_len);
+		/* Saved before the answer goes out: a registered VM starts then. */
+		if (svc_core_vms_generation(core) != saved) {
+			saved = svc_core_vms_generation(core);
+			if (tcs_save_vms(state_dir, core))
+				tcs_log_limited("saving the VM registrations failed");
+		}
 		if (rc) {
 			tcs_log_limited("dropped a malformed message of %zd bytes",
 					n);
@@ -793,7 +896,8 @@ static void tcs_usage(FILE *out)
 		"usage: tcservice [--device PATH] [--state-dir DIR] [--foreground]\n"
 		"                 [--ready-file PATH]\n"
 		"  --device PATH      host device (default %s)\n"
-		"  --state-dir DIR    keys live here (default %s)\n"
+		"  --state-dir DIR    keys and VM registrations live here\n"
+		"                     (default %s)\n"
 		"  --foreground       do not detach\n"
 		"  --ready-file PATH  write our pid here once registered\n",
 		TCS_DEFAULT_DEVICE, TCS_DEFAULT_STATE);
@@ -894,6 +998,7 @@ int main(int argc, char **argv)
 		rc = -ENOMEM;
 		goto out;
 	}
+	tcs_load_vms(o.state_dir, core);
 	fd = open(o.device, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		rc = -errno;
@@ -922,7 +1027,7 @@ int main(int argc, char **argv)
 		close(ready);
 		ready = -1;
 	}
-	rc = tcs_serve(fd, core);
+	rc = tcs_serve(fd, core, o.state_dir);
 	if (rc)
 		tcs_log("%s: %s", o.device, strerror(-rc));
 	else

@@ -137,11 +137,16 @@ export function testCell(id: string, over: Partial<Cell> = {}): Cell {
 /**
  * A kernel builder that builds nothing: it hands out a small file as bzImage, or fails with a
  * {@linkcode BuildError} (its log kept, as the real builder keeps it) for the versions in `fail`.
+ * `l1Dropped` is what it reports dropped from every L1 configuration.
  */
 export class FakeBuilder extends KernelBuilder {
   readonly built: string[] = [];
 
-  constructor(readonly root: string, readonly fail: string[] = []) {
+  constructor(
+    readonly root: string,
+    readonly fail: string[] = [],
+    readonly l1Dropped: string[] = [],
+  ) {
     super({ repo, cache: root });
   }
 
@@ -167,7 +172,7 @@ export class FakeBuilder extends KernelBuilder {
       config: `${out}/config`,
       log,
       release: `${spec.version}.0-fake`,
-      dropped: [],
+      dropped: which === "l1" ? this.l1Dropped : [],
       sameConfigAs: [],
       cached: false,
       seconds: 0,
@@ -198,7 +203,12 @@ export const fakeToolchain: Runner = async (cmd, args) => {
 export async function faultContext(
   root: string,
   qemu: string,
-  opts: { failKernels?: string[]; signal?: AbortSignal; runDir?: string } = {},
+  opts: {
+    failKernels?: string[];
+    l1Dropped?: string[];
+    signal?: AbortSignal;
+    runDir?: string;
+  } = {},
 ): Promise<CellContext> {
   const cache = `${root}/cache`;
   await Deno.mkdir(cache, { recursive: true });
@@ -206,7 +216,7 @@ export async function faultContext(
   return {
     repo,
     cache,
-    builder: new FakeBuilder(cache, opts.failKernels),
+    builder: new FakeBuilder(cache, opts.failKernels, opts.l1Dropped),
     images: { repo, cache, busybox: `${root}/busybox` },
     runner: fakeToolchain,
     qemu,

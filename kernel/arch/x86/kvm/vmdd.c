@@ -151,17 +151,40 @@ static struct tciodd_client *vmdd_channel(struct vmdd_vm *vm,
 }
 
 /**
- * vmdd_range_ok() - whether a guest buffer's bounds are sane
+ * vmdd_range_ok() - whether a guest buffer is wholly backed by guest RAM
+ * @vcpu: the calling vCPU
  * @gpa: guest physical address
- * @len: length, already bounded by TCIO_MAX_MSG
+ * @len: length, already bounded by TCIO_MAX_MSG (so at most three pages)
+ * @write: the host will write to the buffer
  *
- * Whether the range is backed by guest RAM is checked by the accessors.
+ * Checked before any byte is copied, so that a call whose buffer runs into
+ * a hole, MMIO or read-only memory fails without touching guest memory:
+ * KVM's accessors copy page by page and stop at the first bad page, which
+ * would leave a failed READ's answer half written into the guest.
  *
- * Return: true when [@gpa, @gpa + @len) does not wrap.
+ * Context: vCPU thread, under the VM's memslots SRCU read lock.
+ * Return: true when [@gpa, @gpa + @len) does not wrap and every page of it
+ * is in a memslot (writable when @write).
  */
-static bool vmdd_range_ok(unsigned long gpa, unsigned long len)
+static bool vmdd_range_ok(struct kvm_vcpu *vcpu, unsigned long gpa,
+			  unsigned long len, bool write)
 {
-	return gpa + len >= gpa;
+	gfn_t gfn, last;
+	bool writable;
+
+	if (!len)
+		return true;
+	if (gpa + len < gpa)
+		return false;
+	last = gpa_to_gfn(gpa + len - 1);
+	for (gfn = gpa_to_gfn(gpa); gfn <= last; gfn++) {
+		if (kvm_is_error_hva(kvm_vcpu_gfn_to_hva_prot(vcpu, gfn,
+							      &writable)))
+			return false;
+		if (write && !writable)
+			return false;
+	}
+	return true;
 }
 
 /**
@@ -189,7 +212,7 @@ static unsigned long vmdd_write(struct kvm_vcpu *vcpu, struct vmdd_vm *vm,
 		return -TCIODD_HC_E2BIG;
 	if (len < sizeof(struct tcio_hdr))
 		return -TCIODD_HC_EINVAL;
-	if (!vmdd_range_ok(gpa, len))
+	if (!vmdd_range_ok(vcpu, gpa, len, false))
 		return -TCIODD_HC_EFAULT;
 	buf = kmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (!buf)
@@ -247,7 +270,7 @@ static unsigned long vmdd_read(struct kvm_vcpu *vcpu, struct vmdd_vm *vm,
 		return -TCIODD_HC_EBADF;
 	if (len > TCIO_MAX_MSG)
 		return -TCIODD_HC_E2BIG;
-	if (!vmdd_range_ok(gpa, len))
+	if (!vmdd_range_ok(vcpu, gpa, len, true))
 		return -TCIODD_HC_EFAULT;
 	if (!len)
 		rc = tciodd_client_next_len(c);

@@ -40,6 +40,13 @@
 #define TCIODD_HDR_LEN	sizeof(struct tcio_hdr)
 #define TCIODD_EXT_LEN	sizeof(struct tcio_svc_ext)
 #define TCIODD_SVC_MAX	(TCIO_MAX_MSG + TCIODD_EXT_LEN)
+/*
+ * Notices queued for the service at most.  Callers come and go faster than
+ * a stalled service reads (a guest can open and close channels in a loop),
+ * and a notice is only a hint (see tciodd_notice()): past this many, new
+ * ones are dropped instead of growing the queue without bound.
+ */
+#define TCIODD_MAX_NOTICES	1024
 
 /**
  * struct tciodd_answer - an answer waiting on its client
@@ -57,6 +64,7 @@ struct tciodd_answer {
  * struct tciodd_svcmsg - a message waiting for the service to read it
  * @node: in tciodd_svc_queue
  * @req: the request it carries, or NULL for a notice (TCIO_SVC_TERMINATE)
+ * @notice: a notice (counted in tciodd_svc_nnotices while queued)
  * @orphan: the request's caller went away while the service read it
  * @len: length of @msg
  * @msg: &struct tcio_hdr, &struct tcio_svc_ext and payload
@@ -64,6 +72,7 @@ struct tciodd_answer {
 struct tciodd_svcmsg {
 	struct list_head node;
 	struct tciodd_req *req;
+	bool notice;
 	bool orphan;
 	size_t len;
 	u8 msg[];
@@ -140,6 +149,8 @@ static DECLARE_WAIT_QUEUE_HEAD(tciodd_svc_wq);
 static DEFINE_MUTEX(tciodd_svc_read_lock);
 static struct tciodd_svcmsg *tciodd_svc_busy;
 static unsigned int tciodd_svc_nqueued;
+static unsigned int tciodd_svc_nnotices;
+static unsigned int tciodd_notices_dropped;
 static unsigned int tciodd_nclients;
 static unsigned int tciodd_npending;
 static unsigned int tciodd_nanswers;
@@ -308,8 +319,9 @@ static void tciodd_svc_enqueue(struct tciodd_svcmsg *m)
  * @code: TCIO_SVC_TERMINATE
  * @who: whom it is about
  *
- * Notices need no answer.  One that cannot be allocated is dropped: the
- * service re-checks identities by process start time anyway.
+ * Notices need no answer.  One that cannot be allocated, or that finds
+ * TCIODD_MAX_NOTICES already queued, is dropped: the service re-checks
+ * identities by process start time anyway.
  *
  * Context: tciodd_lock held.
  */
@@ -328,10 +340,18 @@ static void tciodd_notice(u32 code, const struct tciodd_principal *who)
 	lockdep_assert_held(&tciodd_lock);
 	if (!tciodd_service)
 		return;
-	m = kzalloc(struct_size(m, msg, TCIODD_HDR_LEN + TCIODD_EXT_LEN),
-		    GFP_KERNEL);
-	if (!m)
+	if (tciodd_svc_nnotices >= TCIODD_MAX_NOTICES) {
+		tciodd_notices_dropped++;
 		return;
+	}
+	m = kzalloc(struct_size(m, msg, TCIODD_HDR_LEN + TCIODD_EXT_LEN),
+		    GFP_KERNEL_ACCOUNT);
+	if (!m) {
+		tciodd_notices_dropped++;
+		return;
+	}
+	m->notice = true;
+	tciodd_svc_nnotices++;
 	m->len = TCIODD_HDR_LEN + TCIODD_EXT_LEN;
 	memcpy(m->msg, &hdr, sizeof(hdr));
 	memcpy(m->msg + TCIODD_HDR_LEN, &ext, sizeof(ext));
@@ -698,6 +718,7 @@ static void tciodd_svc_unregister(void)
 		kfree(m);
 	}
 	WRITE_ONCE(tciodd_svc_nqueued, 0);
+	tciodd_svc_nnotices = 0;
 }
 
 /**
@@ -729,6 +750,8 @@ static ssize_t tciodd_svc_read(char __user *buf, size_t len, bool nonblock)
 		if (m) {
 			list_del(&m->node);
 			WRITE_ONCE(tciodd_svc_nqueued, tciodd_svc_nqueued - 1);
+			if (m->notice)
+				tciodd_svc_nnotices--;
 			tciodd_svc_busy = m;
 		}
 		mutex_unlock(&tciodd_lock);
@@ -753,6 +776,8 @@ static ssize_t tciodd_svc_read(char __user *buf, size_t len, bool nonblock)
 		/* Not delivered: keep it first in line. */
 		list_add(&m->node, &tciodd_svc_queue);
 		WRITE_ONCE(tciodd_svc_nqueued, tciodd_svc_nqueued + 1);
+		if (m->notice)
+			tciodd_svc_nnotices++;
 	} else {
 		if (m->req)
 			m->req->svcmsg = NULL;
@@ -1001,9 +1026,11 @@ static ssize_t stats_show(struct device *dev, struct device_attribute *attr,
 	ssize_t n;
 
 	mutex_lock(&tciodd_lock);
-	n = sysfs_emit(buf, "service %d\nclients %u\npending %u\nanswers %u\n",
+	n = sysfs_emit(buf,
+		       "service %d\nclients %u\npending %u\nanswers %u\nqueued %u\nnotices %u\nnotices_dropped %u\n",
 		       tciodd_service ? 1 : 0, tciodd_nclients, tciodd_npending,
-		       tciodd_nanswers);
+		       tciodd_nanswers, tciodd_svc_nqueued, tciodd_svc_nnotices,
+		       tciodd_notices_dropped);
 	mutex_unlock(&tciodd_lock);
 	return n;
 }
