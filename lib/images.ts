@@ -23,6 +23,7 @@ export const USERSPACE_PROGRAMS = [
   "tcio-guest-suite",
   "tcvm-launch",
   "tcio-other",
+  "tcio-bench",
 ] as const;
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -191,7 +192,10 @@ export function scenarioFiles(repo: string, image: string): ImageFile[] {
   return names.map((n) => ({ from: `${dir}/${n}`, to: `etc/vtcio/scenarios/${n}`, mode: 0o644 }));
 }
 
-/** L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite and the VM launcher. */
+/**
+ * L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite, the VM
+ * launcher and the bench timer.
+ */
 export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
     "l1",
@@ -203,6 +207,8 @@ export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<strin
       { from: `${userspace}/tcio-host-suite`, to: "usr/bin/tcio-host-suite", mode: 0o755 },
       { from: `${userspace}/tcio-other`, to: "usr/bin/tcio-other", mode: 0o755 },
       { from: `${userspace}/tcvm-launch`, to: "usr/bin/tcvm-launch", mode: 0o755 },
+      // The bench scenario's timer; L1 hands it to L2 (make_l2_initrd) when a scenario asks.
+      { from: `${userspace}/tcio-bench`, to: "usr/bin/tcio-bench", mode: 0o755 },
     ],
     ["host", "cell", "var", "var/lib", "var/lib/tcservice", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,
