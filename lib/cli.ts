@@ -29,6 +29,7 @@ import { mergeRunDirs, runShard } from "./history.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { runNightly } from "./nightly.ts";
 import { benchMarkdown, runBench, writeBench } from "./bench.ts";
+import { SpanRecorder } from "./run_time.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DEFAULT_MATRIX = "matrix/smoke.yaml";
@@ -78,6 +79,8 @@ async function cmdPlan(args: string[]): Promise<number> {
 }
 
 async function cmdRun(args: string[]): Promise<number> {
+  // From the start: host facts and planning are part of what the runner costs.
+  const spans = new SpanRecorder();
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -167,7 +170,7 @@ async function cmdRun(args: string[]): Promise<number> {
       matrixFile: file,
       rerunCommand: (id) => `./vtcio matrix run ${file} --only id=${id}`,
     }),
-    new JsonReporter(store),
+    new JsonReporter(store, () => spans.times()),
     new JunitReporter(store.junitPath),
   ]);
   const summary = await runCells({
