@@ -226,7 +226,8 @@ export class KernelBuilder {
     return p;
   }
 
-  async #locateTree(version: string, tarball: string): Promise<SourceTree> {
+  /** Where a version's tree lives in the cache and the patch hash it must carry. */
+  async #treePaths(version: string, tarball: string) {
     const { repo, cache } = this.paths;
     const patchHash = (await sha256OfFiles(`${repo}/kernel`, patchInputs(repo, version)))
       .slice(0, 16);
@@ -234,7 +235,11 @@ export class KernelBuilder {
     const id = (await sha256Hex(`${tarball}\0${tarStat.size}\0${tarStat.mtime?.getTime()}`))
       .slice(0, 8);
     const dir = `${cache}/src/${version}-${id}`;
-    const pristine = `${dir}.pristine`;
+    return { dir, pristine: `${dir}.pristine`, patchHash };
+  }
+
+  async #locateTree(version: string, tarball: string): Promise<SourceTree> {
+    const { dir, pristine, patchHash } = await this.#treePaths(version, tarball);
     await this.#withLock(`${dir}.lock`, async () => {
       if (await exists(`${pristine}/Makefile`)) return;
       const tmp = `${pristine}.tmp-${crypto.randomUUID().slice(0, 8)}`;
@@ -345,15 +350,56 @@ export class KernelBuilder {
     });
   }
 
+  /**
+   * The kernel of a spec if the cache holds it whole, else undefined: nothing is extracted,
+   * configured or built (a spec never configured here counts as not cached).
+   */
+  async lookup(spec: KernelSpec, tarball: string): Promise<KernelArtifact | undefined> {
+    const { dir: tree, pristine, patchHash } = await this.#treePaths(spec.version, tarball);
+    const makefile = await Deno.readTextFile(`${pristine}/Makefile`).catch(() => undefined);
+    if (makefile === undefined) return undefined;
+    const release = `${releaseFromMakefile(makefile)}+vtcio.${patchHash.slice(0, 8)}`;
+    const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
+    const cfgDir = await this.#cfgDir(tree, patchHash, fragText);
+    const final = await Deno.readTextFile(`${cfgDir}/.config.final`).catch(() => undefined);
+    if (final === undefined) return undefined;
+    const key = await this.#key(spec.version, release, tree, normalizeConfig(final));
+    const out = `${this.paths.cache}/kernels/${key}`;
+    if (!(await wholeKernel(out, key))) return undefined;
+    return {
+      key,
+      bzImage: `${out}/bzImage`,
+      config: `${out}/config`,
+      log: `${out}/build.log`,
+      release,
+      dropped: [],
+      sameConfigAs: [],
+      cached: true,
+      seconds: 0,
+    };
+  }
+
+  /** The configuration directory of a tree, patch series and fragment texts. */
+  async #cfgDir(tree: string, patchHash: string, fragText: string[]): Promise<string> {
+    // The patch series is part of the id: it may add Kconfig options.
+    const cfgId = (await sha256Hex([tree, patchHash, ...fragText].join("\0"))).slice(0, 20);
+    return `${this.paths.cache}/cfg/${cfgId}`;
+  }
+
+  /** The cache key of a kernel: version, release, tree, final .config and compiler. */
+  async #key(version: string, release: string, tree: string, config: string): Promise<string> {
+    const gcc = await this.runner("gcc", ["--version"]);
+    return (await sha256Hex(
+      [version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
+    )).slice(0, 24);
+  }
+
   /** Final .config and cache key for a spec, without building. */
   async #configure(spec: KernelSpec, tarball: string) {
-    const { cache } = this.paths;
     const src = await this.tree(spec.version, tarball);
     const { dir: tree, release } = src;
     const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
-    // The patch series is part of the id: it may add Kconfig options.
-    const cfgId = (await sha256Hex([tree, src.patchHash, ...fragText].join("\0"))).slice(0, 20);
-    const cfgDir = `${cache}/cfg/${cfgId}`;
+    const cfgDir = await this.#cfgDir(tree, src.patchHash, fragText);
     if (!(await exists(`${cfgDir}/.config.final`))) {
       let once = this.#configuring.get(cfgDir);
       if (!once) {
@@ -368,10 +414,7 @@ export class KernelBuilder {
     const wanted = new Map<string, string>();
     for (const t of fragText) for (const [k, v] of parseConfig(t)) wanted.set(k, v);
     const dropped = droppedOptions(wanted, parseConfig(config));
-    const gcc = await this.runner("gcc", ["--version"]);
-    const key = (await sha256Hex(
-      [spec.version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
-    )).slice(0, 24);
+    const key = await this.#key(spec.version, release, tree, config);
     return { key, config, release, dropped, tree: src };
   }
 

@@ -211,3 +211,24 @@ Deno.test("KernelBuilder: checkouts sharing a cache never build from each other'
   }
   assert.equal(seen.length, 2);
 });
+
+Deno.test("KernelBuilder.lookup finds a cached kernel and never extracts, configures or builds", async () => {
+  const f = await fixture();
+  const calls: string[] = [];
+  const spec = { version: "6.1", fragments: [f.frag] };
+  const fresh = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  assertEquals(await fresh.lookup(spec, f.tarball), undefined, "empty cache");
+  assertEquals(calls, [], "nothing ran for an empty cache");
+  const built = await fresh.build(spec, f.tarball);
+  const b = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  calls.length = 0;
+  const found = await b.lookup(spec, f.tarball);
+  assertEquals([found?.key, found?.bzImage, found?.cached], [built.key, built.bzImage, true]);
+  assertEquals(calls, ["gcc --version"], "only the compiler's version, for the key");
+  const other = `${f.frag}.other`;
+  await Deno.writeTextFile(other, "CONFIG_KVM_AMD=y\n");
+  assertEquals(await b.lookup({ version: "6.1", fragments: [other] }, f.tarball), undefined);
+  await Deno.writeTextFile(built.bzImage, "");
+  assertEquals(await b.lookup(spec, f.tarball), undefined, "a damaged entry is not a hit");
+  await Deno.remove(f.cache, { recursive: true });
+});
