@@ -589,8 +589,11 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 
 int main(int argc, char **argv)
 {
+	unsigned char hash[TCIO_SHA256_LEN];
+	char hex[2 * TCIO_SHA256_LEN + 1];
 	struct bench_target tgt[2];
 	struct bench_opts o;
+	__u32 st = 0;
 	int ntgt = 0, s, c, i, fd, rc;
 	struct ktap k;
 
@@ -630,9 +633,14 @@ int main(int argc, char **argv)
 		ktap_result(&k, KTAP_FAIL, "open", tcio_errno_name(fd));
 		return 1;
 	}
-	close(fd);
 	ktap_start(&k, 1 + o.nsizes * o.nclients * ntgt);
 	ktap_diag("vtcio: support=supported");
+	/* The runner checks a guest's program hash against its launcher's. */
+	if (!tcio_prog_hash(fd, 0, hash, &st) && st == TCIO_STATUS_SUCCESS) {
+		tcio_hex(hash, sizeof(hash), hex);
+		ktap_diag("vtcio: program_hash=%s", hex);
+	}
+	close(fd);
 	ktap_result(&k, KTAP_PASS, "open", NULL);
 	for (s = 0; s < o.nsizes; s++)
 		for (c = 0; c < o.nclients; c++)
