@@ -26,6 +26,7 @@ import { benchCell, type CellBench, type IncrementalBuild } from "./bench_cell.t
 import { PHASES, readRun, runMatrix, type RunStats, runStats } from "./bench_runs.ts";
 import { PV_PATHS, type PvSample, pvSamples, summarizePv } from "./bench_pv.ts";
 import { STEP_NAMES } from "./bench_timeline.ts";
+import { bootLaunches, type Launch, type LaunchMedian, launchMedians } from "./bench_boot.ts";
 import { writeFileAtomic } from "./results.ts";
 
 export { median };
@@ -248,6 +249,20 @@ export function cellRows(c: CellBench, reference = 8.6): BenchRow[] {
   return rows;
 }
 
+/** Rows of the L2 launches, by 9p cache mode of QEMU's root (bench-boot). */
+export function launchRows(medians: LaunchMedian[]): BenchRow[] {
+  return medians.map((m) => ({
+    section: "phases" as const,
+    name: `L2 launch to L2's init, QEMU's root over 9p cache=${m.mode}, launch ${m.n} ` +
+      `(${m.n === 1 ? "cache cold, as in a cell" : "cache warm"})`,
+    value: m.init,
+    unit: "s",
+    detail: `to L2's first line ${s1(m.firstLine)} s, to QEMU's exit ${
+      s1(m.exit)
+    } s; median of ${m.boots} boot(s), modes side by side in each`,
+  }));
+}
+
 /** Rows of the pv section. */
 export function pvRows(boots: PvSample[][], runIds: string[]): BenchRow[] {
   const { points, ratios } = summarizePv(boots);
@@ -388,6 +403,28 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     });
     runs.push(...cell.runs);
     data.phases = cell;
+    if (!o.quick) {
+      const launches: Launch[] = [];
+      for (let i = 0; i < repeats; i++) {
+        log(`phases: L2 launches with 9p caches, boot ${i + 1} of ${repeats}`);
+        const m = await runMatrix(
+          o.repo,
+          ["matrix/bench.yaml", "--only", "bench=boot", "--retry", "0"],
+          { VTCIO_CACHE: o.cache, VTCIO_RESULTS: o.results },
+          log,
+        );
+        runs.push(m.dir);
+        for (const c of m.record.cells) {
+          const read = (name: string) =>
+            Deno.readTextFile(join(m.dir, "cells", c.id, name)).catch(() => "");
+          launches.push(
+            ...bootLaunches(await read("l1-console.log"), await read("l2-console.log")),
+          );
+        }
+      }
+      data.launches = launches;
+      rows.push(...launchRows(launchMedians(launches)));
+    }
     const cr = cellRows(cell);
     rows.push(...cr.filter((r) => r.section === "phases"));
     if (!only.has("matrix")) rows.push(...cr.filter((r) => r.section === "matrix"));
@@ -402,7 +439,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       log(`pv: boot ${i + 1} of ${repeats}`);
       const m = await runMatrix(
         o.repo,
-        ["matrix/bench.yaml"],
+        ["matrix/bench.yaml", "--only", "bench=pv"],
         { VTCIO_CACHE: o.cache, VTCIO_RESULTS: o.results },
         log,
       );

@@ -4,6 +4,7 @@ import {
   type BenchReport,
   type BenchRow,
   cellRows,
+  launchRows,
   mergeReports,
   pvRows,
   runRows,
@@ -124,4 +125,18 @@ Deno.test("bench: pv rows give each path's latency and the ratio against vsock",
   ]);
   assertEquals([rows[2].value, rows[2].met], [2, false]);
   assertEquals(pvRows([], ["r1"])[0].name, "not measured");
+});
+
+Deno.test("bench: launch rows name the cache mode and whether the cache was cold", () => {
+  const rows = launchRows([
+    { mode: "none", n: 1, boots: 3, firstLine: 4, init: 9, exit: 10 },
+    { mode: "loose", n: 2, boots: 3, firstLine: 1, init: 5, exit: 6 },
+  ]);
+  assertEquals(rows.map((r) => [r.name, r.value]), [
+    [
+      "L2 launch to L2's init, QEMU's root over 9p cache=none, launch 1 (cache cold, as in a cell)",
+      9,
+    ],
+    ["L2 launch to L2's init, QEMU's root over 9p cache=loose, launch 2 (cache warm)", 5],
+  ]);
 });

@@ -1,4 +1,5 @@
 # shellcheck shell=sh
+# shellcheck disable=SC2154 # l2_* and svc are set by guest-images/l1/init, which sources this
 # bench-pv (issue 7): the paravirtual path against its alternatives, in one boot.
 #
 # L1 times echo round trips from a host client through /dev/tcioDD0 to tcService
