@@ -116,7 +116,7 @@ static unsigned int ktciodd_next_pause(unsigned int us)
  */
 static int ktciodd_pause(unsigned int us)
 {
-	ktime_t t = us_to_ktime(us);
+	ktime_t t = ns_to_ktime((u64)us * NSEC_PER_USEC);
 
 	set_current_state(TASK_INTERRUPTIBLE);
 	schedule_hrtimeout_range(&t, (u64)us * NSEC_PER_USEC / 4,
