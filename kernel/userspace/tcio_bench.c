@@ -15,12 +15,20 @@
  *
  *   tcio-bench [options] --device PATH [--vsock CID:PORT]
  *   tcio-bench --serve-vsock PORT
+ *   tcio-bench --timer-probe US
+ *
+ * --timer-probe sleeps US microseconds 200 times and prints how long the
+ * sleeps took (vtcio-bench: timer ..., not KTAP): a driver that waits in short
+ * high-resolution sleeps waits that long.
  *
  * With both targets, each (size, clients) pair is measured on the device
- * and then on vsock, side by side.
+ * and then on vsock, side by side.  --sweep FILE=V1,V2... measures the
+ * device once per value, writing it to FILE (a module parameter in sysfs)
+ * first; those measurements are named path=DEVICE@PARAM=V.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +62,10 @@
  * @nclients: how many
  * @seconds: measuring time of each measurement
  * @warmup: untimed round trips per client first
+ * @probe_us: sleep length of --timer-probe, 0 for none
+ * @sweep_file: the file --sweep writes, or NULL
+ * @sweep: its values
+ * @nsweep: how many
  */
 struct bench_opts {
 	const char *device;
@@ -66,6 +78,10 @@ struct bench_opts {
 	int nclients;
 	double seconds;
 	int warmup;
+	unsigned int probe_us;
+	const char *sweep_file;
+	unsigned long sweep[BENCH_MAX_SIZES];
+	int nsweep;
 };
 
 /**
@@ -403,6 +419,89 @@ static int measure(const struct bench_target *t, const struct bench_opts *o,
 }
 
 /**
+ * write_param() - write a number to a file (a module parameter)
+ * @path: the file
+ * @v: the number
+ *
+ * Return: 0 or -errno.
+ */
+static int write_param(const char *path, unsigned long v)
+{
+	FILE *f = fopen(path, "w");
+	int rc;
+
+	if (!f)
+		return -errno;
+	rc = fprintf(f, "%lu\n", v) < 0 ? -EIO : 0;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	return rc;
+}
+
+/**
+ * measure_swept() - measure(), once per --sweep value for a device
+ * @t: the target
+ * @o: options
+ * @size: payload bytes
+ * @nclients: processes
+ * @k: the KTAP printer
+ */
+static void measure_swept(const struct bench_target *t,
+			  const struct bench_opts *o, size_t size,
+			  int nclients, struct ktap *k)
+{
+	const char *param;
+	struct bench_target v = *t;
+	char name[96];
+	int j, rc;
+
+	if (t->port || !o->nsweep) {
+		measure(t, o, size, nclients, k);
+		return;
+	}
+	param = strrchr(o->sweep_file, '/');
+	param = param ? param + 1 : o->sweep_file;
+	for (j = 0; j < o->nsweep; j++) {
+		snprintf(name, sizeof(name), "%s@%s=%lu", t->name, param,
+			 o->sweep[j]);
+		v.name = name;
+		rc = write_param(o->sweep_file, o->sweep[j]);
+		if (rc) {
+			ktap_diag("write %lu to %s: %s", o->sweep[j],
+				  o->sweep_file, tcio_errno_name(rc));
+			ktap_result(k, KTAP_FAIL, name, tcio_errno_name(rc));
+			continue;
+		}
+		measure(&v, o, size, nclients, k);
+	}
+}
+
+/**
+ * timer_probe() - how long sleeps of @us microseconds take here
+ * @us: the sleep asked for
+ *
+ * Return: 0.
+ */
+static int timer_probe(unsigned int us)
+{
+	static __u32 took[200];
+	struct timespec ts = { .tv_nsec = (long)us * 1000 };
+	size_t i, n = ARRAY_SIZE(took);
+	__u64 t0;
+
+	for (i = 0; i < n; i++) {
+		t0 = now_ns();
+		nanosleep(&ts, NULL);
+		took[i] = (__u32)(now_ns() - t0);
+	}
+	qsort(took, n, sizeof(took[0]), cmp_u32);
+	printf("vtcio-bench: timer sleep_us=%u samples=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f\n",
+	       us, n, percentile_us(took, n, 50), percentile_us(took, n, 99),
+	       took[n - 1] / 1000.0);
+	return 0;
+}
+
+/**
  * serve_vsock() - echo every connection's bytes back, one process each
  * @port: the port to listen on, any CID
  *
@@ -450,16 +549,17 @@ static int serve_vsock(unsigned int port)
 }
 
 /**
- * parse_list() - parse "a,b,c" of positive integers
+ * parse_list() - parse "a,b,c" of whole numbers
  * @s: the text
  * @out: the values
  * @max: room
+ * @least: smallest value allowed
  * @limit: largest value allowed
  *
  * Return: how many, or -1 when malformed.
  */
 static int parse_list(const char *s, unsigned long *out, int max,
-		      unsigned long limit)
+		      unsigned long least, unsigned long limit)
 {
 	char *end;
 	int n = 0;
@@ -469,7 +569,7 @@ static int parse_list(const char *s, unsigned long *out, int max,
 			return -1;
 		errno = 0;
 		out[n] = strtoul(s, &end, 10);
-		if (errno || end == s || !out[n] || out[n] > limit ||
+		if (errno || end == s || out[n] < least || out[n] > limit ||
 		    (*end && *end != ','))
 			return -1;
 		n++;
@@ -487,13 +587,17 @@ static void help(FILE *out)
 	fprintf(out,
 		"usage: tcio-bench [options] --device PATH [--vsock CID:PORT]\n"
 		"       tcio-bench --serve-vsock PORT\n"
+		"       tcio-bench --timer-probe US\n"
 		"  --device PATH      echo through this tcio device\n"
 		"  --vsock CID:PORT   and through this vsock echo service\n"
 		"  --sizes LIST       payload bytes (default 64,1024,%zu)\n"
 		"  --clients LIST     concurrent clients (default 1,4; max %d)\n"
 		"  --seconds S        per measurement (default 2)\n"
 		"  --warmup N         untimed round trips per client (default 5)\n"
-		"  --serve-vsock PORT run the vsock echo service\n",
+		"  --serve-vsock PORT run the vsock echo service\n"
+		"  --timer-probe US   time 200 sleeps of US microseconds\n"
+		"  --sweep FILE=LIST  measure the device once per value written\n"
+		"                     to FILE\n",
 		TCIO_MAX_PAYLOAD, BENCH_MAX_CLIENTS);
 }
 
@@ -515,6 +619,8 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 		{ "clients", required_argument, NULL, 'c' },
 		{ "seconds", required_argument, NULL, 't' },
 		{ "warmup", required_argument, NULL, 'w' },
+		{ "timer-probe", required_argument, NULL, 'T' },
+		{ "sweep", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -532,7 +638,7 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 	o->nclients = 2;
 	o->seconds = 2;
 	o->warmup = 5;
-	while ((c = getopt_long(argc, argv, "d:v:S:s:c:t:w:h", lopts,
+	while ((c = getopt_long(argc, argv, "d:v:S:s:c:t:w:T:W:h", lopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -550,7 +656,7 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 			break;
 		case 's':
 		case 'c':
-			n = parse_list(optarg, v, BENCH_MAX_SIZES,
+			n = parse_list(optarg, v, BENCH_MAX_SIZES, 1,
 				       c == 's' ? TCIO_MAX_PAYLOAD :
 				       BENCH_MAX_CLIENTS);
 			if (n < 0)
@@ -576,13 +682,29 @@ static int parse(int argc, char **argv, struct bench_opts *o)
 			if (*end || o->warmup < 0 || o->warmup > 100000)
 				return -EINVAL;
 			break;
+		case 'W':
+			end = strchr(optarg, '=');
+			if (!end)
+				return -EINVAL;
+			*end = '\0';
+			o->sweep_file = optarg;
+			o->nsweep = parse_list(end + 1, o->sweep, BENCH_MAX_SIZES,
+					       0, ULONG_MAX);
+			if (o->nsweep < 0)
+				return -EINVAL;
+			break;
+		case 'T':
+			o->probe_us = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !o->probe_us || o->probe_us > 1000000)
+				return -EINVAL;
+			break;
 		case 'h':
 			return 1;
 		default:
 			return -EINVAL;
 		}
 	}
-	if (optind != argc || (!o->serve_port && !o->device))
+	if (optind != argc || (!o->serve_port && !o->device && !o->probe_us))
 		return -EINVAL;
 	return 0;
 }
@@ -608,6 +730,8 @@ int main(int argc, char **argv)
 	}
 	if (o.serve_port)
 		return serve_vsock(o.serve_port);
+	if (o.probe_us)
+		return timer_probe(o.probe_us);
 
 	tgt[ntgt].name = strrchr(o.device, '/') ? strrchr(o.device, '/') + 1 :
 						  o.device;
@@ -633,7 +757,8 @@ int main(int argc, char **argv)
 		ktap_result(&k, KTAP_FAIL, "open", tcio_errno_name(fd));
 		return 1;
 	}
-	ktap_start(&k, 1 + o.nsizes * o.nclients * ntgt);
+	ktap_start(&k, 1 + o.nsizes * o.nclients *
+		   (ntgt + (o.nsweep ? o.nsweep - 1 : 0)));
 	ktap_diag("vtcio: support=supported");
 	/* The runner checks a guest's program hash against its launcher's. */
 	if (!tcio_prog_hash(fd, 0, hash, &st) && st == TCIO_STATUS_SUCCESS) {
@@ -645,7 +770,7 @@ int main(int argc, char **argv)
 	for (s = 0; s < o.nsizes; s++)
 		for (c = 0; c < o.nclients; c++)
 			for (i = 0; i < ntgt; i++)
-				measure(&tgt[i], &o, o.sizes[s], o.clients[c],
-					&k);
+				measure_swept(&tgt[i], &o, o.sizes[s],
+					      o.clients[c], &k);
 	return ktap_exit_code(&k);
 }

@@ -19,6 +19,8 @@ done
 tcio-bench --serve-vsock 5000 2>>/cell/vsock-echo.log &
 echo_pid=$!
 
+# How long a 50 us sleep takes in L1 (the timers L1's KVM gives L2 are L1's).
+tcio-bench --timer-probe 50
 echo "vtcio-l1: host-suite begin"
 # shellcheck disable=SC2086
 tcio-bench $bench_args --device /dev/tcioDD0
