@@ -7,6 +7,7 @@
  *   matrix merge RUN-DIR... [--out ROOT]
  *   dashboard [--history ROOT] [--out DIR]
  *   nightly [--shards N] [--matrix FILE] [--run-group G] [--only F] [--retry N]
+ *   bench [--quick] [--only SECTIONS] [--repeats N] [--from-run RUN-DIR]...
  *   doctor
  */
 import { parseArgs } from "node:util";
@@ -29,7 +30,9 @@ import { doctorOk, doctorRows, renderDoctor } from "./doctor.ts";
 import { mergeRunDirs, runShard } from "./history.ts";
 import { buildDashboard } from "./dashboard.ts";
 import { runNightly } from "./nightly.ts";
-import { benchMarkdown, runBench, writeBench } from "./bench.ts";
+import { benchMarkdown, runBench, type Section, SECTIONS, writeBench } from "./bench.ts";
+import { runWorker, type WorkerKind } from "./bench_scale.ts";
+import { SpanRecorder } from "./run_time.ts";
 
 const repo = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const DEFAULT_MATRIX = "matrix/smoke.yaml";
@@ -79,6 +82,8 @@ async function cmdPlan(args: string[]): Promise<number> {
 }
 
 async function cmdRun(args: string[]): Promise<number> {
+  // From the start: host facts and planning are part of what the runner costs.
+  const spans = new SpanRecorder();
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -185,7 +190,7 @@ async function cmdRun(args: string[]): Promise<number> {
       matrixFile: file,
       rerunCommand: (id) => `./vtcio matrix run ${file} --only id=${id}`,
     }),
-    new JsonReporter(store),
+    new JsonReporter(store, () => spans.times()),
     new JunitReporter(store.junitPath),
   ]);
   const summary = await runCells({
@@ -293,6 +298,76 @@ async function cmdNightly(args: string[]): Promise<number> {
   return r.exitCode;
 }
 
+async function cmdBench(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      repeats: { type: "string" },
+      "from-run": { type: "string", multiple: true },
+      // Internal: one measurement of the runner at scale in a process of its own.
+      worker: { type: "string" },
+      size: { type: "string", default: "0" },
+      dir: { type: "string" },
+    },
+  });
+  const whole = (name: string, text: string | undefined, min: number) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min) {
+      throw new UsageError(`--${name} takes a whole number >= ${min}, not "${text}"`);
+    }
+    return n;
+  };
+  if (values.worker !== undefined) {
+    const kinds: WorkerKind[] = ["noop", "plan", "merge", "dashboard"];
+    const kind = kinds.find((k) => k === values.worker);
+    if (!kind) throw new UsageError(`--worker takes one of ${kinds.join(", ")}`);
+    const r = await runWorker(kind, {
+      size: whole("size", values.size, 0),
+      repeats: whole("repeats", values.repeats ?? "1", 1),
+      dir: values.dir,
+    });
+    console.log(JSON.stringify(r));
+    return 0;
+  }
+  const only = values.only?.split(",").map((x) => x.trim()).filter((x) => x !== "");
+  for (const x of only ?? []) {
+    if (!(SECTIONS as readonly string[]).includes(x)) {
+      throw new UsageError(`Unknown bench section "${x}": use ${SECTIONS.join(", ")}`);
+    }
+  }
+  const fromRuns = values["from-run"] ?? [];
+  for (const dir of fromRuns) {
+    if (!(await Deno.stat(`${dir}/run.json`).then(() => true, () => false))) {
+      throw new UsageError(`--from-run ${dir}: no run.json there`);
+    }
+  }
+  const facts = await hostFacts();
+  const quick = values.quick ?? false;
+  const report = await runBench({
+    repo,
+    cache: cacheRoot(),
+    results: resultsRoot(),
+    tarballs: facts.kernelSources,
+    accel: facts.accel,
+    quick,
+    // Reading a finished run alone is quick: the other sections only when asked for.
+    only: (only ?? (fromRuns.length > 0 ? ["matrix"] : undefined)) as Section[] | undefined,
+    repeats: values.repeats === undefined ? undefined : whole("repeats", values.repeats, 1),
+    fromRuns,
+    log: (line) => console.error(`vtcio bench: ${line}`),
+  });
+  const written = await writeBench(repo, resultsRoot(), report);
+  console.log(benchMarkdown(written));
+  console.error(
+    quick
+      ? `vtcio bench: quick mode, written to ${resultsRoot()}/bench-quick.json`
+      : "vtcio bench: written to bench/results.json and BENCHMARKS.md",
+  );
+  return 0;
+}
+
 async function cmdDoctor(): Promise<number> {
   const rows = doctorRows(await hostFacts());
   console.log(renderDoctor(rows));
@@ -315,13 +390,8 @@ async function main(argv: string[]): Promise<number> {
       return await cmdDashboard(rest);
     case "nightly":
       return await cmdNightly(rest);
-    case "bench": {
-      const { values } = parseArgs({ args: rest, options: { quick: { type: "boolean" } } });
-      const report = await runBench({ quick: values.quick ?? false });
-      await writeBench(repo, report);
-      console.log(benchMarkdown(report));
-      return 0;
-    }
+    case "bench":
+      return await cmdBench(rest);
     default:
       throw new UsageError(
         `Unknown command "${

@@ -24,6 +24,7 @@ export const USERSPACE_PROGRAMS = [
   "tcvm-launch",
   "tcio-other",
   "tcio-hostile",
+  "tcio-bench",
 ] as const;
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -194,7 +195,7 @@ export function scenarioFiles(repo: string, image: string): ImageFile[] {
 
 /**
  * L1's initramfs: busybox, the L1 init and its scenarios, tcService, the host suite, the VM
- * launcher and the hostile-scenario client.
+ * launcher, the hostile-scenario client and the bench timer.
  */
 export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<string> {
   return initramfs(
@@ -208,6 +209,8 @@ export function l1Initramfs(paths: ImagePaths, userspace: string): Promise<strin
       { from: `${userspace}/tcio-other`, to: "usr/bin/tcio-other", mode: 0o755 },
       { from: `${userspace}/tcvm-launch`, to: "usr/bin/tcvm-launch", mode: 0o755 },
       { from: `${userspace}/tcio-hostile`, to: "usr/bin/tcio-hostile", mode: 0o755 },
+      // The bench scenario's timer; L1 hands it to L2 (make_l2_initrd) when a scenario asks.
+      { from: `${userspace}/tcio-bench`, to: "usr/bin/tcio-bench", mode: 0o755 },
     ],
     ["host", "cell", "var", "var/lib", "var/lib/tcservice", "etc/vtcio", "etc/vtcio/scenarios"],
     paths,

@@ -67,6 +67,19 @@ export class BuildError extends Error {
   }
 }
 
+/** In a prepared tree: the paths its series touched (see KernelBuilder's tree sync). */
+const TOUCHED = ".vtcio-touched";
+
+function dirname(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Files whose content decides the prepared source tree. */
 export function patchInputs(repo: string, version: string): string[] {
   const k = `${repo}/kernel`;
@@ -228,7 +241,8 @@ export class KernelBuilder {
     return p;
   }
 
-  async #locateTree(version: string, tarball: string): Promise<SourceTree> {
+  /** Where a version's tree lives in the cache and the patch hash it must carry. */
+  async #treePaths(version: string, tarball: string) {
     const { repo, cache } = this.paths;
     const patchHash = (await sha256OfFiles(`${repo}/kernel`, patchInputs(repo, version)))
       .slice(0, 16);
@@ -236,7 +250,11 @@ export class KernelBuilder {
     const id = (await sha256Hex(`${tarball}\0${tarStat.size}\0${tarStat.mtime?.getTime()}`))
       .slice(0, 8);
     const dir = `${cache}/src/${version}-${id}`;
-    const pristine = `${dir}.pristine`;
+    return { dir, pristine: `${dir}.pristine`, patchHash };
+  }
+
+  async #locateTree(version: string, tarball: string): Promise<SourceTree> {
+    const { dir, pristine, patchHash } = await this.#treePaths(version, tarball);
     await this.#withLock(`${dir}.lock`, async () => {
       if (await exists(`${pristine}/Makefile`)) return;
       const tmp = `${pristine}.tmp-${crypto.randomUUID().slice(0, 8)}`;
@@ -274,34 +292,107 @@ export class KernelBuilder {
   }
 
   async #syncTree(t: SourceTree): Promise<void> {
-    const { repo } = this.paths;
     const stamp = `${t.dir}/.vtcio-patches`;
     if ((await Deno.readTextFile(stamp).catch(() => "")) === t.patchHash) return;
+    const touched = await this.#touchedPaths(t.version);
+    const listed = `${t.dir}/${TOUCHED}`;
+    const before = await Deno.readTextFile(listed).then(
+      (text) => text.split("\n").filter((l) => l !== ""),
+      () => undefined,
+    );
+    if (before !== undefined && await exists(`${t.dir}/Makefile`)) {
+      await this.#syncSparse(t, touched, before);
+    } else {
+      await this.#syncWhole(t);
+    }
+    await Deno.writeTextFile(listed, touched.join("\n") + "\n");
+    await Deno.writeTextFile(stamp, t.patchHash);
+  }
+
+  /** Paths (relative to a tree) that preparing a tree with a series adds or changes. */
+  async #touchedPaths(version: string): Promise<string[]> {
+    const script = `${this.paths.repo}/kernel/scripts/prepare-tree.sh`;
+    const r = await this.runner(script, ["--list", version]);
+    if (r.code !== 0) {
+      throw new BuildError(`Cannot list the ${version} patch series' files`, "", r.stderr);
+    }
+    return r.stdout.split("\n").filter((l) => l !== "");
+  }
+
+  /** A fresh prepared copy of the whole pristine tree, synced into the tree by content. */
+  async #syncWhole(t: SourceTree): Promise<void> {
     const tmp = `${t.dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
     try {
       const c = await this.runner("cp", ["-a", t.pristine, tmp]);
       if (c.code !== 0) throw new BuildError(`Cannot copy ${t.pristine}`, "", c.stderr);
-      const p = await this.runner(`${repo}/kernel/scripts/prepare-tree.sh`, [t.version, tmp]);
-      if (p.code !== 0) {
-        throw new BuildError(
-          `The ${t.version} patch series does not apply`,
-          "",
-          p.stdout + p.stderr,
-        );
-      }
+      await this.#prepare(t, tmp);
       await Deno.mkdir(t.dir, { recursive: true });
-      await Deno.remove(stamp).catch(() => {});
+      await Deno.remove(`${t.dir}/.vtcio-patches`).catch(() => {});
       const r = await this.runner("rsync", [
         "-rlc",
         "--delete",
         "--exclude=/.vtcio-patches",
+        `--exclude=/${TOUCHED}`,
         `${tmp}/`,
         `${t.dir}/`,
       ]);
       if (r.code !== 0) throw new BuildError(`Cannot sync ${t.dir}`, "", r.stderr);
-      await Deno.writeTextFile(stamp, t.patchHash);
     } finally {
       await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+
+  /**
+   * Brings a prepared tree to this checkout's series by touching only the files either series
+   * touches (listed by `prepare-tree.sh --list`): a sparse copy of the pristine tree with just
+   * those files is prepared, then each file is copied in if its content differs, restored from
+   * the pristine tree if only the old series had it changed, or removed if only the old series
+   * added it. Every other file is the pristine one in both (builds use O=), so the tree ends as
+   * a whole copy would leave it, without copying and checksumming the whole tree.
+   */
+  async #syncSparse(t: SourceTree, touched: string[], before: string[]): Promise<void> {
+    const all = [...new Set([...touched, ...before])].sort();
+    // Written first: a sync cut short is redone over both lists.
+    await Deno.remove(`${t.dir}/.vtcio-patches`).catch(() => {});
+    await Deno.writeTextFile(`${t.dir}/${TOUCHED}`, all.join("\n") + "\n");
+    const tmp = `${t.dir}.tmp-${crypto.randomUUID().slice(0, 8)}`;
+    try {
+      for (const path of ["Makefile", ...touched]) {
+        if (!(await exists(`${t.pristine}/${path}`))) continue;
+        await Deno.mkdir(dirname(`${tmp}/${path}`), { recursive: true });
+        await Deno.copyFile(`${t.pristine}/${path}`, `${tmp}/${path}`);
+      }
+      await this.#prepare(t, tmp);
+      for (const path of all) {
+        const target = `${t.dir}/${path}`;
+        const source = (await exists(`${tmp}/${path}`))
+          ? `${tmp}/${path}`
+          : (await exists(`${t.pristine}/${path}`))
+          ? `${t.pristine}/${path}`
+          : undefined;
+        if (source === undefined) {
+          await Deno.remove(target).catch(() => {});
+          continue;
+        }
+        const want = await Deno.readFile(source);
+        const have = await Deno.readFile(target).catch(() => undefined);
+        if (have !== undefined && sameBytes(have, want)) continue;
+        await Deno.mkdir(dirname(target), { recursive: true });
+        await Deno.writeFile(target, want);
+      }
+    } finally {
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+
+  /** Runs prepare-tree.sh on `tree`. */
+  async #prepare(t: SourceTree, tree: string): Promise<void> {
+    const p = await this.runner(`${this.paths.repo}/kernel/scripts/prepare-tree.sh`, [
+      t.version,
+      tree,
+    ]);
+    if (p.code !== 0) {
+      throw new BuildError(`The ${t.version} patch series does not apply`, "", p.stdout + p.stderr);
     }
   }
 
@@ -347,15 +438,56 @@ export class KernelBuilder {
     });
   }
 
+  /**
+   * The kernel of a spec if the cache holds it whole, else undefined: nothing is extracted,
+   * configured or built (a spec never configured here counts as not cached).
+   */
+  async lookup(spec: KernelSpec, tarball: string): Promise<KernelArtifact | undefined> {
+    const { dir: tree, pristine, patchHash } = await this.#treePaths(spec.version, tarball);
+    const makefile = await Deno.readTextFile(`${pristine}/Makefile`).catch(() => undefined);
+    if (makefile === undefined) return undefined;
+    const release = `${releaseFromMakefile(makefile)}+vtcio.${patchHash.slice(0, 8)}`;
+    const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
+    const cfgDir = await this.#cfgDir(tree, patchHash, fragText);
+    const final = await Deno.readTextFile(`${cfgDir}/.config.final`).catch(() => undefined);
+    if (final === undefined) return undefined;
+    const key = await this.#key(spec.version, release, tree, normalizeConfig(final));
+    const out = `${this.paths.cache}/kernels/${key}`;
+    if (!(await wholeKernel(out, key))) return undefined;
+    return {
+      key,
+      bzImage: `${out}/bzImage`,
+      config: `${out}/config`,
+      log: `${out}/build.log`,
+      release,
+      dropped: [],
+      sameConfigAs: [],
+      cached: true,
+      seconds: 0,
+    };
+  }
+
+  /** The configuration directory of a tree, patch series and fragment texts. */
+  async #cfgDir(tree: string, patchHash: string, fragText: string[]): Promise<string> {
+    // The patch series is part of the id: it may add Kconfig options.
+    const cfgId = (await sha256Hex([tree, patchHash, ...fragText].join("\0"))).slice(0, 20);
+    return `${this.paths.cache}/cfg/${cfgId}`;
+  }
+
+  /** The cache key of a kernel: version, release, tree, final .config and compiler. */
+  async #key(version: string, release: string, tree: string, config: string): Promise<string> {
+    const gcc = await this.runner("gcc", ["--version"]);
+    return (await sha256Hex(
+      [version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
+    )).slice(0, 24);
+  }
+
   /** Final .config and cache key for a spec, without building. */
   async #configure(spec: KernelSpec, tarball: string) {
-    const { cache } = this.paths;
     const src = await this.tree(spec.version, tarball);
     const { dir: tree, release } = src;
     const fragText = await Promise.all(spec.fragments.map((f) => Deno.readTextFile(f)));
-    // The patch series is part of the id: it may add Kconfig options.
-    const cfgId = (await sha256Hex([tree, src.patchHash, ...fragText].join("\0"))).slice(0, 20);
-    const cfgDir = `${cache}/cfg/${cfgId}`;
+    const cfgDir = await this.#cfgDir(tree, src.patchHash, fragText);
     if (!(await exists(`${cfgDir}/.config.final`))) {
       let once = this.#configuring.get(cfgDir);
       if (!once) {
@@ -370,10 +502,7 @@ export class KernelBuilder {
     const wanted = new Map<string, string>();
     for (const t of fragText) for (const [k, v] of parseConfig(t)) wanted.set(k, v);
     const dropped = droppedOptions(wanted, parseConfig(config));
-    const gcc = await this.runner("gcc", ["--version"]);
-    const key = (await sha256Hex(
-      [spec.version, release, tree, config, gcc.stdout.split("\n")[0]].join("\0"),
-    )).slice(0, 24);
+    const key = await this.#key(spec.version, release, tree, config);
     return { key, config, release, dropped, tree: src };
   }
 

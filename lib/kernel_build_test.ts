@@ -9,7 +9,7 @@ import {
   parseConfig,
   releaseFromMakefile,
 } from "./kernel_build.ts";
-import type { RunOptions, RunResult } from "./proc.ts";
+import { run, type RunOptions, type RunResult } from "./proc.ts";
 
 Deno.test("normalizeConfig keeps only option lines, so equal configs compare equal", () => {
   const a =
@@ -210,4 +210,130 @@ Deno.test("KernelBuilder: checkouts sharing a cache never build from each other'
     assert.equal(after, before, "the tree changed under a running build");
   }
   assert.equal(seen.length, 2);
+});
+
+Deno.test("KernelBuilder.lookup finds a cached kernel and never extracts, configures or builds", async () => {
+  const f = await fixture();
+  const calls: string[] = [];
+  const spec = { version: "6.1", fragments: [f.frag] };
+  const fresh = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  assertEquals(await fresh.lookup(spec, f.tarball), undefined, "empty cache");
+  assertEquals(calls, [], "nothing ran for an empty cache");
+  const built = await fresh.build(spec, f.tarball);
+  const b = new KernelBuilder({ repo: f.repo, cache: f.cache }, fakeRunner(calls));
+  calls.length = 0;
+  const found = await b.lookup(spec, f.tarball);
+  assertEquals([found?.key, found?.bzImage, found?.cached], [built.key, built.bzImage, true]);
+  assertEquals(calls, ["gcc --version"], "only the compiler's version, for the key");
+  const other = `${f.frag}.other`;
+  await Deno.writeTextFile(other, "CONFIG_KVM_AMD=y\n");
+  assertEquals(await b.lookup({ version: "6.1", fragments: [other] }, f.tarball), undefined);
+  await Deno.writeTextFile(built.bzImage, "");
+  assertEquals(await b.lookup(spec, f.tarball), undefined, "a damaged entry is not a hit");
+  await Deno.remove(f.cache, { recursive: true });
+});
+
+Deno.test("KernelBuilder: a tree moves between checkouts' series by their files alone, ending as a fresh prepare", async () => {
+  const root = await Deno.makeTempDir({ prefix: "vtcio-sparse-" });
+  try {
+    // A tiny pristine tree: a Makefile, the files the fake series patch, one they never touch.
+    const pristine: Record<string, string> = {
+      "Makefile": "VERSION = 6\nPATCHLEVEL = 1\nSUBLEVEL = 9\n",
+      "drivers/misc/Kconfig": "menu misc\nendmenu\n",
+      "arch/x86/kvm/x86.c": "int x86;\n",
+      "kernel/sched.c": "int sched;\n",
+    };
+    const patch = (file: string, line: string) =>
+      [
+        `--- a/${file}`,
+        `+++ b/${file}`,
+        "@@ -1 +1,2 @@",
+        ` ${pristine[file].split("\n")[0]}`,
+        `+${line}`,
+        "",
+      ].join("\n");
+    // Checkout a patches Kconfig; checkout b patches Kconfig otherwise, and x86.c too.
+    const repos: Record<string, string> = {};
+    for (
+      const [name, patches] of Object.entries({
+        a: [patch("drivers/misc/Kconfig", 'source "a"')],
+        b: [patch("drivers/misc/Kconfig", 'source "b"'), patch("arch/x86/kvm/x86.c", "int b;")],
+      })
+    ) {
+      const repo = `${root}/repo-${name}`;
+      await Deno.mkdir(repo);
+      const kernel = new URL("../kernel", import.meta.url).pathname;
+      await run("cp", ["-r", kernel, repo]);
+      await Deno.remove(`${repo}/kernel/patches/6.1`, { recursive: true });
+      await Deno.mkdir(`${repo}/kernel/patches/6.1`);
+      for (const [i, p] of patches.entries()) {
+        await Deno.writeTextFile(`${repo}/kernel/patches/6.1/000${i + 1}-x.patch`, p);
+      }
+      await Deno.writeTextFile(`${repo}/kernel/drivers/misc/tciodd/ktciodd.c`, `/* ${name} */\n`);
+      repos[name] = repo;
+    }
+    const tarball = `${root}/linux.tar.xz`;
+    await Deno.writeTextFile(tarball, "");
+    const cache = `${root}/cache`;
+    const calls: string[] = [];
+    const runner = async (cmd: string, args: string[], opts?: RunOptions) => {
+      calls.push(cmd.split("/").pop()!);
+      if (cmd !== "tar") return await run(cmd, args, opts);
+      const dir = args[args.indexOf("-C") + 1];
+      for (const [path, text] of Object.entries(pristine)) {
+        await Deno.mkdir(`${dir}/${path.slice(0, path.lastIndexOf("/") + 1)}`, {
+          recursive: true,
+        });
+        await Deno.writeTextFile(`${dir}/${path}`, text);
+      }
+      return { code: 0, signal: null, stdout: "", stderr: "", timedOut: false };
+    };
+    /** The tree as a fresh copy of the pristine tree prepared with `name`'s series would be. */
+    const fresh = async (name: string) => {
+      const dir = `${root}/fresh-${name}`;
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      const t = await new KernelBuilder({ repo: repos[name], cache }, runner).tree("6.1", tarball);
+      await run("cp", ["-a", t.pristine, dir]);
+      const p = await run(`${repos[name]}/kernel/scripts/prepare-tree.sh`, ["6.1", dir]);
+      assert.equal(p.code, 0, p.stderr);
+      return dir;
+    };
+    const syncTo = async (name: string) => {
+      const b = new KernelBuilder({ repo: repos[name], cache }, runner);
+      const t = await b.tree("6.1", tarball);
+      calls.length = 0;
+      await b.withTree(t, () => Promise.resolve());
+      const diff = await run("diff", [
+        "-r",
+        "--exclude=.vtcio-patches",
+        "--exclude=.vtcio-touched",
+        await fresh(name),
+        t.dir,
+      ]);
+      assert.equal(diff.code, 0, `tree differs from a fresh prepare of ${name}:\n${diff.stdout}`);
+      return t;
+    };
+    const t = await syncTo("a");
+    assert.ok(calls.includes("rsync"), "the first sync copies the whole tree");
+    const untouched = (await Deno.stat(`${t.dir}/kernel/sched.c`)).mtime;
+    await syncTo("b");
+    assert.deepEqual(
+      calls,
+      ["prepare-tree.sh", "prepare-tree.sh"],
+      "--list, then a sparse prepare",
+    );
+    await syncTo("a");
+    assert.equal(
+      await Deno.readTextFile(`${t.dir}/arch/x86/kvm/x86.c`),
+      pristine["arch/x86/kvm/x86.c"],
+      "a file only b patched is the pristine one again",
+    );
+    assert.deepEqual((await Deno.stat(`${t.dir}/kernel/sched.c`)).mtime, untouched);
+    // A tree from before the list was kept is synced whole, once.
+    await Deno.remove(`${t.dir}/.vtcio-touched`);
+    await syncTo("b");
+    assert.ok(calls.includes("rsync"));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -40,6 +40,37 @@ export type Runner = (cmd: string, args: string[], opts?: RunOptions) => Promise
 const live = new Set<number>();
 let handlersInstalled = false;
 
+/**
+ * An external program that ran to its end: what it was and when, in `performance.now()`
+ * milliseconds (since this process started). `spawned` tells a long-lived program started with
+ * {@link spawn} (QEMU running a guest) from one {@link run} waited for.
+ */
+export interface ChildSpan {
+  cmd: string;
+  args: string[];
+  spawned: boolean;
+  start: number;
+  end: number;
+}
+
+const spanObservers = new Set<(span: ChildSpan) => void>();
+
+/**
+ * Calls `fn` with every program started through this module that ends from now on (benchmarks
+ * and run records use it to tell QEMU and compiler time from vtcio's own). Returns the function
+ * that stops the calls.
+ */
+export function observeChildren(fn: (span: ChildSpan) => void): () => void {
+  spanObservers.add(fn);
+  return () => spanObservers.delete(fn);
+}
+
+function recordSpan(cmd: string, args: string[], spawned: boolean, start: number): void {
+  if (spanObservers.size === 0) return;
+  const span = { cmd, args, spawned, start, end: performance.now() };
+  for (const fn of spanObservers) fn(span);
+}
+
 /** Kills every process group still running. Safe to call more than once. */
 export function killAll(signal: Deno.Signal = "SIGKILL"): void {
   for (const pid of live) {
@@ -69,6 +100,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
   const log = opts.logFile
     ? await Deno.open(opts.logFile, { create: true, append: true, write: true })
     : undefined;
+  const start = performance.now();
   const child = new Deno.Command(cmd, {
     args,
     cwd: opts.cwd,
@@ -102,6 +134,7 @@ export async function run(cmd: string, args: string[], opts: RunOptions = {}): P
       collect(child.stderr),
       child.status,
     ]);
+    recordSpan(cmd, args, false, start);
     return { code: status.code, signal: status.signal, stdout, stderr, timedOut };
   } finally {
     if (timer !== undefined) clearTimeout(timer);
@@ -185,6 +218,7 @@ function checkProgram(cmd: string, cwd?: string): void {
  */
 export function spawn(cmd: string, args: string[], opts: { cwd?: string } = {}): Spawned {
   checkProgram(cmd, opts.cwd);
+  const start = performance.now();
   const child = new Deno.Command("/bin/sh", {
     args: ["-c", REAPER, cmd, ...args],
     cwd: opts.cwd,
@@ -196,6 +230,7 @@ export function spawn(cmd: string, args: string[], opts: { cwd?: string } = {}):
   track(child.pid, child.status);
   // The program is gone: closing the reaper's pipe makes it clear the rest of the group.
   const clear = () => {
+    recordSpan(cmd, args, true, start);
     child.stdin.close().catch(() => {});
     killGroup(child.pid, "SIGKILL");
   };

@@ -9,13 +9,17 @@ import type { Reporter } from "./reporter.ts";
 import type { RunStore } from "./results.ts";
 import type { RunSummary } from "./summary.ts";
 import type { Cell, CellResult } from "./types.ts";
+import type { RunnerTimes } from "./run_time.ts";
 
 /** Writes run.json through a RunStore. */
 export class JsonReporter implements Reporter {
   readonly #store: RunStore;
+  readonly #times?: () => RunnerTimes;
 
-  constructor(store: RunStore) {
+  /** `times`, if given, is asked at the end for the record's `runner` field. */
+  constructor(store: RunStore, times?: () => RunnerTimes) {
     this.#store = store;
+    this.#times = times;
   }
 
   onCellEnd(_cell: Cell, result: CellResult): Promise<void> {
@@ -23,6 +27,6 @@ export class JsonReporter implements Reporter {
   }
 
   onEnd(summary: RunSummary): Promise<void> {
-    return this.#store.finish(summary.status);
+    return this.#store.finish(summary.status, this.#times?.());
   }
 }

@@ -30,7 +30,16 @@ Deno.test("JsonReporter records each cell in run.json and the final status", asy
       planned: ["a", "b"],
       argv: [],
     });
-    const reporter = new JsonReporter(store);
+    const times = {
+      wall_s: 60,
+      qemu_s: 20,
+      compiler_s: 30,
+      overhead_s: 10,
+      tools_s: 4,
+      own_s: 6,
+      programs: { qemu: 1, compiler: 3, tool: 5 },
+    };
+    const reporter = new JsonReporter(store, () => times);
     await reporter.onCellEnd({ id: "a" } as Cell, result("a"));
     const during = await readRunRecord(store.runJsonPath);
     assert.equal(during.status, "running");
@@ -47,6 +56,8 @@ Deno.test("JsonReporter records each cell in run.json and the final status", asy
     const after = await readRunRecord(store.runJsonPath);
     assert.equal(after.status, "interrupted");
     assert.equal(typeof after.finished, "string");
+    assert.deepEqual(after.runner, times, "the runner times are written at the end");
+    assert.equal(during.runner, undefined);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

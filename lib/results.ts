@@ -11,6 +11,7 @@
 
 import { basename, dirname, join } from "node:path";
 import type { CellResult, Outcome } from "./types.ts";
+import type { RunnerTimes } from "./run_time.ts";
 
 /** Value of `RunRecord.schema`. */
 export const RUN_SCHEMA = "vtcio-run/1";
@@ -44,6 +45,11 @@ export interface RunRecord {
   shard?: RunShard;
   /** Set on a run made by merging shards (see lib/history.ts): where its parts came from. */
   merged?: MergeInfo;
+  /**
+   * Where the wall time of the process that finished the run went (QEMU, compilers, the
+   * runner's own overhead); set when the run finishes.
+   */
+  runner?: RunnerTimes;
 }
 
 /** Which part of a sharded run a run is: shard `index` of `count`, all sharing `group`. */
@@ -308,9 +314,14 @@ export class RunStore {
     return this.save();
   }
 
-  /** Marks the run complete or interrupted and rewrites run.json. */
-  finish(status: Exclude<RunStatus, "running">): Promise<void> {
-    this.#record = { ...this.#record, status, finished: new Date().toISOString() };
+  /** Marks the run complete or interrupted (with `runner` times, if given), rewrites run.json. */
+  finish(status: Exclude<RunStatus, "running">, runner?: RunnerTimes): Promise<void> {
+    this.#record = {
+      ...this.#record,
+      status,
+      finished: new Date().toISOString(),
+      ...(runner ? { runner } : {}),
+    };
     return this.save();
   }
 

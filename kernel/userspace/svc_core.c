@@ -494,6 +494,24 @@ static __u32 do_typed_key(struct svc_wr *w, const unsigned char *pk)
 }
 
 /**
+ * do_echo() - request 23: the payload back, unchanged
+ * @r: payload: any bytes
+ * @w: answer: the same bytes
+ *
+ * Anybody may ask: it reveals nothing and costs the service no more than
+ * reading the request.  It times the path to the service and back.
+ *
+ * Return: status.
+ */
+static __u32 do_echo(struct svc_rd *r, struct svc_wr *w)
+{
+	size_t len = r->left;
+
+	wr_bytes(w, rd_bytes(r, len), len);
+	return TCIO_STATUS_SUCCESS;
+}
+
+/**
  * do_prog_hash() - request 7: program hash of the caller or of a pid
  * @c: the core
  * @ext: caller identity
@@ -932,6 +950,8 @@ static __u32 dispatch(struct svc_core *c, __u32 code,
 		return do_terminate_app(c, ext, r);
 	case TCIO_REQ_REGISTER_VM:
 		return do_register_vm(c, ext, r, w);
+	case TCIO_REQ_ECHO:
+		return do_echo(r, w);
 	default:
 		return TCIO_STATUS_BAD_REQUEST;
 	}

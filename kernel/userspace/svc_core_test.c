@@ -1301,7 +1301,7 @@ static void test_host_pid_reuse(void)
 static void test_codes(void)
 {
 	static const __u32 codes[] = {
-		0, 2, 4, 8, 19, 20, 22, 23, 99, 101, 999, 0x7fffffff,
+		0, 2, 4, 8, 19, 20, 22, 24, 25, 99, 101, 999, 0x7fffffff,
 	};
 	struct svc_core *c = new_core();
 	char what[48];
@@ -1317,6 +1317,36 @@ static void test_codes(void)
 		   UINT32_MAX, "TCIO_SVC_TERMINATE with payload: no answer");
 	EXPECT_INT(req(c, &driver_caller, TCIO_SVC_TERMINATE, NULL, 0),
 		   UINT32_MAX, "TCIO_SVC_TERMINATE from the driver: no answer");
+	svc_core_free(c);
+}
+
+static void test_echo(void)
+{
+	static const size_t lens[] = { 0, 1, 64, 1024, TCIO_MAX_PAYLOAD };
+	static const struct tcio_svc_ext *callers[] = {
+		&host_user, &vm_caller, &driver_caller,
+	};
+	static unsigned char data[TCIO_MAX_PAYLOAD];
+	struct svc_core *c = new_core();
+	char what[64];
+	size_t i, j;
+
+	reset_fake();
+	randombytes_buf(data, sizeof(data));
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		for (j = 0; j < ARRAY_SIZE(callers); j++) {
+			snprintf(what, sizeof(what), "echo of %zu bytes (%zu)",
+				 lens[i], j);
+			EXPECT_STATUS(req(c, callers[j], TCIO_REQ_ECHO, data,
+					  lens[i]),
+				      TCIO_STATUS_SUCCESS, what);
+			EXPECT_INT(ans_pl_len, lens[i], what);
+			check(ans_pl && !memcmp(ans_pl, data, lens[i]),
+			      "%s: payload not echoed unchanged", what);
+		}
+	}
+	/* Echo asks nothing of the system: no program is hashed. */
+	EXPECT_INT(fk.exe_hash_calls, 0, "echo hashed a program");
 	svc_core_free(c);
 }
 
@@ -1451,6 +1481,7 @@ static const struct {
 	{ "vm_registrations_survive_restart", test_vm_restart },
 	{ "host_pid_reuse_and_exec", test_host_pid_reuse },
 	{ "unknown_and_service_codes", test_codes },
+	{ "echo_any_caller_any_size", test_echo },
 	{ "message_framing", test_framing },
 };
 

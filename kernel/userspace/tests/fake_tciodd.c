@@ -402,13 +402,13 @@ static bool service_only(__u32 code)
 {
 	return code == TCIO_SVC_HELLO || code == TCIO_SVC_GOODBYE ||
 	       code == TCIO_SVC_TERMINATE ||
-	       (code >= 2 && code <= TCIO_ANS_REGISTER_VM && !(code & 1));
+	       (code >= 2 && code <= TCIO_ANS_ECHO && !(code & 1));
 }
 
 static bool known(__u32 code)
 {
 	return (code >= 1 && code <= 17 && (code & 1)) ||
-	       code == TCIO_REQ_REGISTER_VM;
+	       code == TCIO_REQ_REGISTER_VM || code == TCIO_REQ_ECHO;
 }
 
 static int submit(int ci, const char *buf, size_t len)

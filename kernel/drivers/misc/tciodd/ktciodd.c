@@ -4,10 +4,13 @@
  *
  * Each open file is a channel to the host's tcioDD relay, made with a KVM
  * hypercall.  write() sends a request, read() returns the oldest answer of
- * this file.  The host never waits in a hypercall, so a blocking read()
- * asks again after a growing pause, and poll() re-checks on a short timer.
- * Answers belong to the open file, not to a vCPU or a thread: a process
- * that moves between vCPUs still gets its answers.
+ * this file.  The host never waits in a hypercall and has no way to
+ * interrupt the guest, so a blocking read() asks again after a pause, and
+ * poll() has a worker wake it after one.  Pauses are high-resolution and
+ * start short (KTCIODD_WAIT_MIN_US), as the service usually answers within
+ * a millisecond, then double up to KTCIODD_WAIT_MAX_US, so a slow request
+ * costs few hypercalls.  Answers belong to the open file, not to a vCPU or
+ * a thread: a process that moves between vCPUs still gets its answers.
  *
  * A host without tcioDD support answers the connect hypercall with
  * -KVM_ENOSYS; open() then fails with EOPNOTSUPP and says so once in the
@@ -16,7 +19,9 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
 #include <linux/kvm_para.h>
 #include <linux/minmax.h>
@@ -32,10 +37,10 @@
 #include <linux/workqueue.h>
 #include <uapi/linux/tciodd.h>
 
-/* How often poll() re-checks while requests are in flight. */
-#define KTCIODD_POLL_MS		10
-/* Longest pause of a blocking read() between two checks. */
-#define KTCIODD_BACKOFF_MS	20
+/* First pause after the host said "not yet", in microseconds. */
+#define KTCIODD_WAIT_MIN_US	50
+/* Longest pause between two checks, in microseconds. */
+#define KTCIODD_WAIT_MAX_US	2000
 
 /**
  * struct ktciodd_file - one open /dev/ktciodd0: a channel to the host
@@ -46,7 +51,10 @@
  * @stash_len: length of an answer taken from the host that could not be
  *             copied to the reader yet (it is returned by the next read)
  * @wq: pollers wait here
- * @poll_work: wakes @wq so pollers ask the host again
+ * @poll_work: wakes @wq after @poll_us, so pollers ask the host again
+ * @poll_us: the next pause of @poll_work; back to KTCIODD_WAIT_MIN_US with
+ *           each request sent and each answer taken, doubled after each
+ *           pause
  */
 struct ktciodd_file {
 	long channel;
@@ -54,7 +62,8 @@ struct ktciodd_file {
 	u8 *buf;
 	size_t stash_len;
 	wait_queue_head_t wq;
-	struct delayed_work poll_work;
+	struct work_struct poll_work;
+	unsigned int poll_us;
 };
 
 /**
@@ -85,11 +94,46 @@ static long ktciodd_errno(long ret)
 	}
 }
 
+/**
+ * ktciodd_next_pause() - a pause, and the one after it
+ * @us: the pause now, in microseconds
+ *
+ * Return: the next pause: twice @us, at most KTCIODD_WAIT_MAX_US.
+ */
+static unsigned int ktciodd_next_pause(unsigned int us)
+{
+	return min_t(unsigned int, us * 2, KTCIODD_WAIT_MAX_US);
+}
+
+/**
+ * ktciodd_pause() - sleep @us microseconds, or until a signal
+ * @us: the pause
+ *
+ * High-resolution: a jiffy (4 ms at HZ=250) is several times what the
+ * service usually takes to answer.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -ERESTARTSYS when a signal is pending.
+ */
+static int ktciodd_pause(unsigned int us)
+{
+	ktime_t t = ns_to_ktime((u64)us * NSEC_PER_USEC);
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule_hrtimeout_range(&t, (u64)us * NSEC_PER_USEC / 4,
+				 HRTIMER_MODE_REL);
+	return signal_pending(current) ? -ERESTARTSYS : 0;
+}
+
 static void ktciodd_poll_work(struct work_struct *work)
 {
-	struct ktciodd_file *f = container_of(to_delayed_work(work),
-					      struct ktciodd_file, poll_work);
+	struct ktciodd_file *f = container_of(work, struct ktciodd_file,
+					      poll_work);
+	unsigned int us = READ_ONCE(f->poll_us);
 
+	usleep_range(us, us + us / 4);
+	/* Unless a request or an answer reset it meanwhile. */
+	cmpxchg(&f->poll_us, us, ktciodd_next_pause(us));
 	wake_up_interruptible(&f->wq);
 }
 
@@ -128,7 +172,8 @@ static int ktciodd_open(struct inode *inode, struct file *file)
 	f->channel = ret;
 	mutex_init(&f->lock);
 	init_waitqueue_head(&f->wq);
-	INIT_DELAYED_WORK(&f->poll_work, ktciodd_poll_work);
+	INIT_WORK(&f->poll_work, ktciodd_poll_work);
+	f->poll_us = KTCIODD_WAIT_MIN_US;
 	file->private_data = f;
 	return stream_open(inode, file);
 
@@ -151,7 +196,7 @@ static int ktciodd_release(struct inode *inode, struct file *file)
 {
 	struct ktciodd_file *f = file->private_data;
 
-	cancel_delayed_work_sync(&f->poll_work);
+	cancel_work_sync(&f->poll_work);
 	kvm_hypercall1(KVM_HC_TCIODD_DISCONNECT, f->channel);
 	mutex_destroy(&f->lock);
 	kfree(f->buf);
@@ -195,6 +240,7 @@ static ssize_t ktciodd_write(struct file *file, const char __user *ubuf,
 	kfree(hdr);
 	if (ret < 0)
 		return ktciodd_errno(ret);
+	WRITE_ONCE(f->poll_us, KTCIODD_WAIT_MIN_US);
 	return count;
 }
 
@@ -218,6 +264,7 @@ static ssize_t ktciodd_take(struct ktciodd_file *f, char __user *ubuf,
 	if (copy_to_user(ubuf, f->buf, len))
 		return -EFAULT;
 	f->stash_len = 0;
+	WRITE_ONCE(f->poll_us, KTCIODD_WAIT_MIN_US);
 	return len;
 }
 
@@ -239,7 +286,7 @@ static ssize_t ktciodd_read(struct file *file, char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
 	struct ktciodd_file *f = file->private_data;
-	unsigned long pause = 1;
+	unsigned int pause = KTCIODD_WAIT_MIN_US;
 	ssize_t rc;
 	long ret;
 
@@ -267,10 +314,9 @@ static ssize_t ktciodd_read(struct file *file, char __user *ubuf,
 		rc = ret ? ktciodd_errno(ret) : -EIO;
 		if (rc != -EAGAIN || (file->f_flags & O_NONBLOCK))
 			return rc;
-		schedule_timeout_interruptible(pause);
-		if (signal_pending(current))
+		if (ktciodd_pause(pause))
 			return -ERESTARTSYS;
-		pause = min(pause * 2, msecs_to_jiffies(KTCIODD_BACKOFF_MS));
+		pause = ktciodd_next_pause(pause);
 	}
 }
 
@@ -279,8 +325,9 @@ static ssize_t ktciodd_read(struct file *file, char __user *ubuf,
  * @file: the open file
  * @wait: the poll table
  *
- * While an answer is awaited, a timer wakes pollers every KTCIODD_POLL_MS
- * so that they ask the host again.
+ * While an answer is awaited, a worker wakes pollers after a pause so
+ * that they ask the host again; each poll that finds no answer doubles
+ * the pause, from KTCIODD_WAIT_MIN_US to KTCIODD_WAIT_MAX_US.
  *
  * Context: process context, may sleep.
  * Return: the ready events.
@@ -298,13 +345,14 @@ static __poll_t ktciodd_poll(struct file *file, poll_table *wait)
 	if (!stashed)
 		ret = kvm_hypercall3(KVM_HC_TCIODD_READ, f->channel, 0, 0);
 	mutex_unlock(&f->lock);
-	if (stashed || ret > 0)
+	if (stashed || ret > 0) {
 		mask |= EPOLLIN | EPOLLRDNORM;
-	else if (ret == -TCIODD_HC_EAGAIN)
-		schedule_delayed_work(&f->poll_work,
-				      msecs_to_jiffies(KTCIODD_POLL_MS));
-	else if (ret != -TCIODD_HC_ENOMSG)
+	} else if (ret == -TCIODD_HC_EAGAIN) {
+		/* If it is already queued, it wakes this poller too. */
+		queue_work(system_unbound_wq, &f->poll_work);
+	} else if (ret != -TCIODD_HC_ENOMSG) {
 		mask |= EPOLLERR;
+	}
 	return mask;
 }
 

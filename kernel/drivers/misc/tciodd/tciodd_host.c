@@ -182,6 +182,7 @@ static enum tciodd_route tciodd_route_of(u32 code)
 	case TCIO_REQ_START_APP:
 	case TCIO_REQ_TERMINATE_APP:
 	case TCIO_REQ_REGISTER_VM:
+	case TCIO_REQ_ECHO:
 		return TCIODD_FORWARD;
 	case TCIO_SVC_HELLO:
 	case TCIO_SVC_GOODBYE:
@@ -189,7 +190,7 @@ static enum tciodd_route tciodd_route_of(u32 code)
 		return TCIODD_DENY;
 	default:
 		if (code >= TCIO_ANS_GET_POLICY_KEY &&
-		    code <= TCIO_ANS_REGISTER_VM && !(code & 1))
+		    code <= TCIO_ANS_ECHO && !(code & 1))
 			return TCIODD_DENY;
 		return TCIODD_UNKNOWN;
 	}

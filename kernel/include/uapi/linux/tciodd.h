@@ -101,6 +101,9 @@ struct tcio_hdr {
 /* vtcio: a host launcher registers the measurement of a VM it starts. */
 #define TCIO_REQ_REGISTER_VM		21
 #define TCIO_ANS_REGISTER_VM		22
+/* vtcio: the payload answered unchanged, to time the transport alone. */
+#define TCIO_REQ_ECHO			23
+#define TCIO_ANS_ECHO			24
 /* Sent by tcioDD to the service when a caller goes away; no answer. */
 #define TCIO_SVC_TERMINATE		100
 
