@@ -486,17 +486,23 @@ const FILTER_SCRIPT = `(function(){var b=document.getElementById("problems-only"
 
 function changesBody(ctx: Ctx, i: number, depth: number, changes: CellChange[]): SafeHtml {
   const previous = i > 0 ? ctx.runs[i - 1].id : undefined;
+  const fresh = previous === undefined ? 0 : ctx.index.newCells(i).length;
+  const firstTime = fresh === 0
+    ? ""
+    : `; ${fresh} cell${fresh === 1 ? "" : "s"} ran for the first time`;
   if (changes.length === 0) {
     const since = previous === undefined
       ? ""
-      : markup`, nothing changed since run ${runLink(ctx, depth, previous)}`;
+      : markup`${firstTime}, nothing changed ${fresh === 0 ? "" : "for the others "}since run ${
+        runLink(ctx, depth, previous)
+      }`;
     return markup`<p>Nothing failing${since}.</p>`;
   }
   const intro = previous === undefined
     ? markup`<p>First run in the history.</p>`
     : markup`<p>Against each cell's previous result (run ${
       runLink(ctx, depth, previous)
-    } for most).</p>`;
+    } for most)${firstTime}.</p>`;
   const sections = CHANGE_ORDER.map((kind) => {
     const list = changes.filter((c) => c.kind === kind);
     if (list.length === 0) return "";

@@ -213,6 +213,15 @@ export class HistoryIndex {
     return out.sort((a, b) => CHANGE_ORDER.indexOf(a.kind) - CHANGE_ORDER.indexOf(b.kind));
   }
 
+  /** Cells of run `index` (default: the latest) that no earlier run has, in plan order. */
+  newCells(index: number = this.runs.length - 1): string[] {
+    const run = this.runs[index];
+    if (run === undefined) return [];
+    return runCellIds(run).filter((id) =>
+      this.result(index, id) !== undefined && this.previous(index, id) === undefined
+    );
+  }
+
   /** The cell's axis values from its latest result that records them. */
   axes(id: string): Readonly<Record<string, AxisValue>> | undefined {
     for (let i = this.#byId.length - 1; i >= 0; i--) {

@@ -166,6 +166,9 @@ Deno.test("HistoryIndex.changes() lists regressions first, then new failures, fi
     "new-failure",
   ]]);
   assert.deepEqual(index.allCellIds(), ["e", "d", "b", "a", "c", "s"]);
+  assert.deepEqual(index.newCells(), ["e"]);
+  assert.deepEqual(index.newCells(1), []);
+  assert.deepEqual(index.newCells(0), ["a", "b", "c", "d", "s"]);
   assert.deepEqual(index.track("c").map((r) => r?.outcome), ["pass", undefined, "xfail"]);
 });
 

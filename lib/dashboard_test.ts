@@ -292,3 +292,22 @@ Deno.test("copyCapped() keeps small files whole and cuts big ones in the middle"
     assert.match(text, /10000 bytes cut here/);
   });
 });
+
+Deno.test("buildDashboard() says how many cells ran for the first time", async () => {
+  await withTempDir(async (tmp) => {
+    const results = join(tmp, "results");
+    await writeRun(results, "20261125T030000Z-0001", [cell("a", "pass")]);
+    await writeRun(results, "20261126T030000Z-0002", [
+      cell("a", "pass"),
+      cell("b", "pass"),
+      cell("c", "pass"),
+    ]);
+    const site = join(tmp, "site");
+    await buildDashboard(results, site, { now: NOW });
+    const text = (await Deno.readTextFile(join(site, "index.html"))).replace(/<[^>]*>/g, "");
+    assert.match(
+      text,
+      /Nothing failing; 2 cells ran for the first time, nothing changed for the others since run 20261125T030000Z-0001\./,
+    );
+  });
+});
