@@ -20,28 +20,8 @@ function record(l1: string[], l2: string[]): BootRecord {
 }
 
 function cell(l2Append: string[]): Cell {
-  return {
-    id: "c",
-    axes: {},
-    kernel: "6.1",
-    testdevice: true,
-    l1_smp: 1,
-    l2_smp: 1,
-    guest: "busybox",
-    debug: "kasan",
-    l2_cpu: "host",
-    expect: { support: "supported", outcome: "pass" },
-    timeouts: { build: 1, l1_boot: 1, l2_boot: 1, clients: 1 },
-    effects: {
-      l1_config: [],
-      l2_config: [],
-      l1_qemu: [],
-      l2_qemu: [],
-      l1_append: [],
-      l2_append: l2Append,
-    },
-    origin: "test",
-  };
+  const base = testCell("c", { axes: {}, debug: "kasan" });
+  return { ...base, effects: { ...base.effects, l2_append: l2Append } };
 }
 
 const ktap = (name: string, facts = "") => [
