@@ -168,8 +168,11 @@ export async function* readLines(
     pending += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = pending.indexOf("\n")) >= 0) {
-      yield pending.slice(0, nl).replace(/\r$/, "");
+      // The end of a long stretch may come in the chunk that ends its line: cut it here too.
+      let line = pending.slice(0, nl).replace(/\r$/, "");
       pending = pending.slice(nl + 1);
+      for (; line.length > maxLine; line = line.slice(maxLine)) yield line.slice(0, maxLine);
+      yield line;
     }
     while (pending.length > maxLine) {
       yield pending.slice(0, maxLine);

@@ -80,3 +80,28 @@ Deno.test("spawn: a program that does not exist is NotFound, as Deno.Command rep
   }
   assertEquals(liveGroups(), 0);
 });
+
+Deno.test("proc: readLines() cuts a long stretch whose line end comes in the same chunk", async () => {
+  const chunks = (...parts: string[]) =>
+    new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+        c.close();
+      },
+    });
+  const all = async (s: ReadableStream<Uint8Array>) => {
+    const out: string[] = [];
+    for await (const l of readLines(s, 4)) out.push(l);
+    return out;
+  };
+  // 3 then 6 characters and the line end in the second chunk: pieces of 4, never 9.
+  assertEquals(await all(chunks("xxx", "xxxxxx\nab\r\n", "yyyyy")), [
+    "xxxx",
+    "xxxx",
+    "x",
+    "ab",
+    "yyyy",
+    "y",
+  ]);
+  assertEquals(await all(chunks("abcd\n", "\n")), ["abcd", ""]);
+});
