@@ -10,8 +10,9 @@
  * - `pv`: the paravirtual path against tcioDD in L1 and virtio-vsock (lib/bench_pv.ts);
  * - `scale`: the runner at scale, each in its own process for its peak memory
  *   (lib/bench_scale.ts, lib/bench_dashboard.ts);
- * - `matrix`: whole-matrix wall times and cells per hour (from the phases runs, and from any
- *   finished run given with `--from-run`, such as a nightly).
+ * - `matrix`: the smoke matrix's wall time and cells per hour, cold and warm (the phases' runs);
+ * - `runs`: the same figures of finished runs given with `--from-run`, such as nightlies, each
+ *   with how many of its cells compiled kernels (cold or warm cache).
  *
  * The quick mode (CI) runs everything small and real in about a minute, writes
  * results/bench-quick.json and leaves the committed figures alone.
@@ -32,7 +33,7 @@ import { writeFileAtomic } from "./results.ts";
 export { median };
 
 /** The sections of a bench run, in report order. */
-export const SECTIONS = ["phases", "pv", "scale", "matrix"] as const;
+export const SECTIONS = ["phases", "pv", "scale", "matrix", "runs"] as const;
 export type Section = typeof SECTIONS[number];
 
 /** One measured number. */
@@ -100,19 +101,21 @@ function cpuModel(): string {
 
 const s1 = (v: number) => Math.round(v * 10) / 10;
 
-/** Rows of the matrix section for one finished run. */
-export function runRows(label: string, st: RunStats): BenchRow[] {
+/** Rows of the matrix (or runs) section for one finished run. */
+export function runRows(label: string, st: RunStats, section: Section = "matrix"): BenchRow[] {
   const outcomes = Object.entries(st.outcomes).map(([o, n]) => `${n} ${o}`).join(", ");
+  const build = st.phaseTotals.build ?? 0;
   const rows: BenchRow[] = [
     {
-      section: "matrix",
+      section,
       name: `${label}: wall time`,
       value: st.wallSeconds,
       unit: "s",
-      detail: `run ${st.runId}, ${st.cells} cells (${outcomes}), ${st.retries} retries`,
+      detail: `run ${st.runId}, ${st.cells} cells (${outcomes}), ${st.retries} retries; ` +
+        `${st.builtCells} cells compiled kernels (build phases ${s1(build)} s in all)`,
     },
     {
-      section: "matrix",
+      section,
       name: `${label}: cells per hour`,
       value: st.cellsPerHour,
       unit: "cells/h",
@@ -125,13 +128,15 @@ export function runRows(label: string, st: RunStats): BenchRow[] {
   if (st.runner) {
     const r = st.runner;
     rows.push({
-      section: "matrix",
+      section,
       name: `${label}: runner overhead (neither QEMU nor a compiler running)`,
       value: r.overhead_s,
       unit: "s",
-      detail: `of ${s1(r.wall_s)} s: QEMU ${s1(r.qemu_s)} s, compilers ${
-        s1(r.compiler_s)
-      } s; overhead = tools ${s1(r.tools_s)} s + vtcio ${s1(r.own_s)} s`,
+      detail: `of ${s1(r.wall_s)} s${
+        st.runnerParts ? ` (its ${st.runnerParts} shards' summed)` : ""
+      }: QEMU ${s1(r.qemu_s)} s, compilers ${s1(r.compiler_s)} s; overhead = tools ${
+        s1(r.tools_s)
+      } s + vtcio ${s1(r.own_s)} s`,
     });
   }
   return rows;
@@ -388,8 +393,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   }
 
   let cell: CellBench | undefined;
-  if (only.has("phases")) {
-    measured.push("phases");
+  // The smoke runs behind the matrix section's rows are those of the phases.
+  if (only.has("phases") || only.has("matrix")) {
+    for (const s of ["phases", "matrix"] as const) if (only.has(s)) measured.push(s);
     log(`phases: the smoke matrix ${o.quick ? "(one warm cell)" : "cold, warm and incremental"}`);
     cell = await benchCell({
       repo: o.repo,
@@ -403,7 +409,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     });
     runs.push(...cell.runs);
     data.phases = cell;
-    if (!o.quick) {
+    if (!o.quick && only.has("phases")) {
       const launches: Launch[] = [];
       for (let i = 0; i < repeats; i++) {
         log(`phases: L2 launches with 9p caches, boot ${i + 1} of ${repeats}`);
@@ -425,10 +431,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
       data.launches = launches;
       rows.push(...launchRows(launchMedians(launches)));
     }
-    const cr = cellRows(cell);
-    rows.push(...cr.filter((r) => r.section === "phases"));
-    if (!only.has("matrix")) rows.push(...cr.filter((r) => r.section === "matrix"));
-    else rows.push(...cr.filter((r) => r.section === "matrix"));
+    rows.push(...cellRows(cell).filter((r) => only.has(r.section)));
   }
 
   if (only.has("pv") && !o.quick) {
@@ -460,11 +463,12 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     });
   }
 
-  if (only.has("matrix")) {
-    measured.push("matrix");
+  // Without runs to read, the rows of the last runs read stay.
+  if (only.has("runs") && (o.fromRuns ?? []).length > 0) {
+    measured.push("runs");
     for (const dir of o.fromRuns ?? []) {
       const st = runStats(await readRun(dir));
-      rows.push(...runRows(`${st.matrix} (given run)`, st));
+      rows.push(...runRows(`${st.matrix}, run ${st.runId}`, st, "runs"));
       runs.push(dir);
     }
   }
@@ -515,6 +519,7 @@ const TITLES: Record<Section, string> = {
   pv: "The paravirtual path against its alternatives (echo round trips)",
   scale: "The runner at scale",
   matrix: "Whole matrices",
+  runs: "Whole matrices: finished runs read with --from-run (the nightly)",
 };
 
 /** The Markdown tables of a report, one per section. */

@@ -11,7 +11,7 @@
 
 import { join } from "node:path";
 import { readRunRecord, type RunRecord } from "./results.ts";
-import type { RunnerTimes } from "./run_time.ts";
+import { type RunnerTimes, sumRunnerTimes } from "./run_time.ts";
 import type { CellResult, Outcome, Phase } from "./types.ts";
 import { countOutcomes } from "./summary.ts";
 import { median } from "./bench_scale.ts";
@@ -45,13 +45,23 @@ export interface RunStats {
   phaseTotals: Partial<Record<Phase, number>>;
   /** Median seconds from a cell's start to its verdict. */
   cellMedian: number;
-  /** Where the runner's time went, when the run recorded it. */
+  /**
+   * Cells whose build phase took over {@linkcode COMPILED_S} seconds: they compiled a kernel
+   * rather than found it in the cache (a cache hit takes well under a second).
+   */
+  builtCells: number;
+  /** Where the runner's time went, when the run (or each of its merged parts) recorded it. */
   runner?: RunnerTimes;
+  /** Set when {@linkcode RunStats.runner} is the sum of this many merged parts' times. */
+  runnerParts?: number;
 }
 
 function seconds(from: string, to: string): number {
   return (Date.parse(to) - Date.parse(from)) / 1000;
 }
+
+/** A build phase longer than this compiled something (see {@linkcode RunStats.builtCells}). */
+export const COMPILED_S = 10;
 
 /** Seconds from a cell's start to its verdict. */
 export function cellSeconds(c: CellResult): number {
@@ -75,6 +85,10 @@ export function runStats(r: RunRecord): RunStats {
     phaseTotals[p] = values.reduce((a, b) => a + b, 0);
   }
   const counts = countOutcomes(r.cells);
+  const partTimes = (r.merged?.parts ?? []).map((p) => p.runner);
+  const summed = !r.runner && partTimes.length > 0 && partTimes.every((t) => t !== undefined)
+    ? sumRunnerTimes(partTimes as RunnerTimes[])
+    : undefined;
   return {
     runId: r.run_id,
     matrix: r.matrix.name,
@@ -87,7 +101,9 @@ export function runStats(r: RunRecord): RunStats {
     phaseMedians,
     phaseTotals,
     cellMedian: r.cells.length > 0 ? median(r.cells.map(cellSeconds)) : 0,
+    builtCells: r.cells.filter((c) => (c.timings.build ?? 0) > COMPILED_S).length,
     ...(r.runner ? { runner: r.runner } : {}),
+    ...(summed ? { runner: summed, runnerParts: partTimes.length } : {}),
   };
 }
 

@@ -77,6 +77,54 @@ Deno.test("bench_runs: a merged run is timed from its first part's start to its 
     },
   }));
   assertEquals(st.wallSeconds, 59 * 60);
+  // Neither the merged run nor its parts recorded where their time went.
+  assertEquals(st.runner, undefined);
+});
+
+Deno.test("bench_runs: a merged run's runner times are its parts' summed, when each has them", () => {
+  const times = (wall: number, compiler: number) => ({
+    wall_s: wall,
+    qemu_s: wall - compiler - 10,
+    compiler_s: compiler,
+    overhead_s: 10,
+    tools_s: 8,
+    own_s: 2,
+    programs: { qemu: 15, compiler: compiler > 0 ? 40 : 0, tool: 60 },
+  });
+  const part = (id: string, runner?: ReturnType<typeof times>) => ({
+    run_id: id,
+    status: "complete" as const,
+    started: "2026-12-03T10:00:00.000Z",
+    finished: "2026-12-03T10:30:00.000Z",
+    host: {},
+    versions: {},
+    argv: [],
+    cells: [],
+    ...(runner ? { runner } : {}),
+  });
+  const merged = (parts: ReturnType<typeof part>[]) =>
+    runStats(record([cell("a", "2026-12-03T10:00:05.000Z", 10)], {
+      merged: { parts, missing: [], conflicts: [] },
+    }));
+  const st = merged([part("s1", times(1500, 600)), part("s2", times(1000, 0))]);
+  assertEquals(st.runner?.wall_s, 2500);
+  assertEquals(st.runner?.compiler_s, 600);
+  assertEquals(st.runner?.overhead_s, 20);
+  assertEquals(st.runner?.programs, { qemu: 30, compiler: 40, tool: 120 });
+  assertEquals(st.runnerParts, 2);
+  // One part without them: a sum would understate, so there is none.
+  const partial = merged([part("s1", times(1500, 600)), part("s2")]);
+  assertEquals(partial.runner, undefined);
+  assertEquals(partial.runnerParts, undefined);
+});
+
+Deno.test("bench_runs: cells with a build phase over 10 s compiled kernels", () => {
+  const st = runStats(record([
+    cell("hit", "2026-12-03T10:00:01.000Z", 20, { timings: { build: 0.04 } }),
+    cell("built", "2026-12-03T10:00:02.000Z", 300, { timings: { build: 220 } }),
+    cell("edge", "2026-12-03T10:00:03.000Z", 30, { timings: { build: 10 } }),
+  ]));
+  assertEquals(st.builtCells, 1);
 });
 
 Deno.test("bench_runs: a matrix run that makes no run directory is an error that says why", async () => {

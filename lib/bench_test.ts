@@ -65,6 +65,7 @@ const stats = (extra: Partial<RunStats> = {}): RunStats => ({
   phaseMedians: { build: 0.2, image: 0.1, l1_boot: 3, l2_boot: 5, clients: 6 },
   phaseTotals: {},
   cellMedian: 17,
+  builtCells: 0,
   ...extra,
 });
 
@@ -88,7 +89,28 @@ Deno.test("bench: a finished run gives wall time, cells per hour and the runner'
     ["nightly: cells per hour", 180],
     ["nightly: runner overhead (neither QEMU nor a compiler running)", 11],
   ]);
-  assertMatch(rows[0].detail!, /2 cells \(2 pass\), 0 retries/);
+  assertMatch(rows[0].detail!, /2 cells \(2 pass\), 0 retries; 0 cells compiled kernels/);
+  assertEquals(rows.map((r) => r.section), ["matrix", "matrix", "matrix"]);
+});
+
+Deno.test("bench: a given run says how many cells compiled kernels and whose times were summed", () => {
+  const runner = {
+    wall_s: 5000,
+    qemu_s: 2000,
+    compiler_s: 2800,
+    overhead_s: 200,
+    tools_s: 150,
+    own_s: 50,
+    programs: { qemu: 30, compiler: 90, tool: 120 },
+  };
+  const rows = runRows(
+    "nightly, run 20261203T170552Z-deaa",
+    stats({ builtCells: 12, phaseTotals: { build: 2804.26 }, runner, runnerParts: 2 }),
+    "runs",
+  );
+  assertEquals(rows.map((r) => r.section), ["runs", "runs", "runs"]);
+  assertMatch(rows[0].detail!, /12 cells compiled kernels \(build phases 2804\.3 s in all\)/);
+  assertMatch(rows[2].detail!, /^of 5000 s \(its 2 shards' summed\): QEMU 2000 s/);
 });
 
 Deno.test("bench: cell rows show each measured phase, the steps of the boot and the reference", () => {

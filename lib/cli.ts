@@ -353,7 +353,7 @@ async function cmdBench(args: string[]): Promise<number> {
     accel: facts.accel,
     quick,
     // Reading a finished run alone is quick: the other sections only when asked for.
-    only: (only ?? (fromRuns.length > 0 ? ["matrix"] : undefined)) as Section[] | undefined,
+    only: (only ?? (fromRuns.length > 0 ? ["runs"] : undefined)) as Section[] | undefined,
     repeats: values.repeats === undefined ? undefined : whole("repeats", values.repeats, 1),
     fromRuns,
     log: (line) => console.error(`vtcio bench: ${line}`),

@@ -310,6 +310,7 @@ export function mergeShards(records: RunRecord[]): RunRecord {
         host: { ...p.host },
         versions: { ...p.versions },
         argv: [...p.argv],
+        ...(p.runner === undefined ? {} : { runner: structuredClone(p.runner) }),
         cells: attribution.get(p.run_id) ?? [],
       })),
       missing,

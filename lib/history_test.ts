@@ -52,6 +52,16 @@ function record(runId: string, over: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
+const RUNNER = {
+  wall_s: 2700,
+  qemu_s: 1500,
+  compiler_s: 1000,
+  overhead_s: 200,
+  tools_s: 150,
+  own_s: 50,
+  programs: { qemu: 3, compiler: 20, tool: 40 },
+};
+
 /** Shard K of 2 over cells a..e: shard 1 plans a, c, e and shard 2 b, d. */
 function shards(): [RunRecord, RunRecord] {
   return [
@@ -62,6 +72,7 @@ function shards(): [RunRecord, RunRecord] {
       host: { cpu_vendor: "GenuineIntel", nested: "Y", hostname: "m1" },
       started: "2026-11-25T03:15:00.000Z",
       finished: "2026-11-25T04:00:00.000Z",
+      runner: RUNNER,
     }),
     record("20261125T031507Z-0002", {
       shard: { index: 2, count: 2, group: "g1" },
@@ -151,6 +162,9 @@ Deno.test("mergeShards() unites cells and plans in plan order, keeps each shard'
     ["20261125T031500Z-0001", "m1", ["a", "c", "e"]],
     ["20261125T031507Z-0002", "m2", ["b", "d"]],
   ]);
+  // Where each shard's time went stays with that shard (shard 2 recorded none).
+  assert.deepEqual(info.parts.map((p) => p.runner), [RUNNER, undefined]);
+  assert.equal(merged.runner, undefined);
   assert.equal(merged.shard, undefined);
   assert.deepEqual(mergeShards([one, two]), merged);
 });

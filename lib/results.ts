@@ -70,6 +70,8 @@ export interface MergedPart {
   host: Record<string, string>;
   versions: Record<string, string>;
   argv: string[];
+  /** Where the part's wall time went, when it recorded it. */
+  runner?: RunnerTimes;
   /** Ids of the cells whose result in the merged run comes from this part. */
   cells: string[];
 }

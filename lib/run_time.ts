@@ -98,6 +98,29 @@ export function runnerTimes(spans: readonly ChildSpan[], endMs: number): RunnerT
 }
 
 /**
+ * The times of processes that ran one after another (the shards of a nightly on one machine), or
+ * side by side on several machines: each figure is the sum of theirs. Undefined for none.
+ */
+export function sumRunnerTimes(times: readonly RunnerTimes[]): RunnerTimes | undefined {
+  if (times.length === 0) return undefined;
+  const add = (pick: (t: RunnerTimes) => number) =>
+    Math.round(times.reduce((n, t) => n + pick(t), 0) * 1000) / 1000;
+  return {
+    wall_s: add((t) => t.wall_s),
+    qemu_s: add((t) => t.qemu_s),
+    compiler_s: add((t) => t.compiler_s),
+    overhead_s: add((t) => t.overhead_s),
+    tools_s: add((t) => t.tools_s),
+    own_s: add((t) => t.own_s),
+    programs: {
+      qemu: add((t) => t.programs.qemu),
+      compiler: add((t) => t.programs.compiler),
+      tool: add((t) => t.programs.tool),
+    },
+  };
+}
+
+/**
  * Records the external programs this process runs from now on; {@linkcode SpanRecorder.times}
  * gives the split of the process's wall time so far.
  */

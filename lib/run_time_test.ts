@@ -1,5 +1,5 @@
 import { assertEquals } from "./test_assert.ts";
-import { childKind, runnerTimes, SpanRecorder, unionLength } from "./run_time.ts";
+import { childKind, runnerTimes, SpanRecorder, sumRunnerTimes, unionLength } from "./run_time.ts";
 import type { ChildSpan } from "./proc.ts";
 import { run } from "./proc.ts";
 
@@ -71,4 +71,36 @@ Deno.test("run_time: the recorder sees programs run through lib/proc.ts", async 
   }
   await run("true", []);
   assertEquals(rec.spans.length, 1, "nothing is recorded once stopped");
+});
+
+Deno.test("run_time: the times of shards run one after another add up", () => {
+  const one = {
+    wall_s: 1578.382,
+    qemu_s: 748.299,
+    compiler_s: 611.932,
+    overhead_s: 218.151,
+    tools_s: 166.081,
+    own_s: 52.07,
+    programs: { qemu: 15, compiler: 41, tool: 65 },
+  };
+  const two = {
+    wall_s: 1093.466,
+    qemu_s: 1055.702,
+    compiler_s: 0.009,
+    overhead_s: 37.756,
+    tools_s: 35.252,
+    own_s: 2.503,
+    programs: { qemu: 15, compiler: 1, tool: 54 },
+  };
+  assertEquals(sumRunnerTimes([one, two]), {
+    wall_s: 2671.848,
+    qemu_s: 1804.001,
+    compiler_s: 611.941,
+    overhead_s: 255.907,
+    tools_s: 201.333,
+    own_s: 54.573,
+    programs: { qemu: 30, compiler: 42, tool: 119 },
+  });
+  assertEquals(sumRunnerTimes([one]), one);
+  assertEquals(sumRunnerTimes([]), undefined);
 });
