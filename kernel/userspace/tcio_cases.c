@@ -6,6 +6,7 @@
  * stray answer for the next one.  Failures are explained in "# " lines
  * ("expected X, got Y") before the result line.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -1739,6 +1740,139 @@ static enum ktap_result case_nonroot(struct tcio_suite *s)
 	return KTAP_PASS;
 }
 
+/**
+ * service_pid() - the pid of the running tcservice
+ *
+ * Return: its pid, or -1 when /proc shows none.
+ */
+static pid_t service_pid(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (e = readdir(d))) {
+		char path[64], comm[32];
+		pid_t pid = (pid_t)atoi(e->d_name);
+		FILE *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "tcservice\n"))
+			found = pid;
+		fclose(f);
+	}
+	closedir(d);
+	return found;
+}
+
+/**
+ * stale_after() - a child asks for its own program hash, then exec's
+ * /bin/sleep or exits, while tcservice is stopped
+ * @s: the suite
+ * @svc: tcservice's pid
+ * @exec: exec /bin/sleep (true) or exit (false)
+ *
+ * The child shares the suite's file, so the suite reads the answer: it
+ * must be TCIO_STATUS_STALE, never the hash of the program that took the
+ * writer's place (sleep, or whichever process gets the pid).
+ *
+ * Return: true if the answer is TCIO_STATUS_STALE.
+ */
+static bool stale_after(struct tcio_suite *s, pid_t svc, bool exec)
+{
+	const char *what = exec ? "program hash asked before an exec" :
+				  "program hash asked before an exit";
+	int fd, sync[2], status = 0, n = -1;
+	bool ok = false, stopped;
+	struct tcio_msg m;
+	__s32 self = 0;
+	pid_t child;
+	char c;
+
+	fd = dev_open(s, 0);
+	if (fd < 0)
+		return false;
+	if (pipe2(sync, O_CLOEXEC)) {
+		ktap_diag("pipe: %s", strerror(errno));
+		close(fd);
+		return false;
+	}
+	stopped = kill(svc, SIGSTOP) == 0;
+	if (!stopped)
+		ktap_diag("SIGSTOP tcservice (pid %d): %s", (int)svc,
+			  strerror(errno));
+	fflush(stdout);
+	child = stopped ? fork() : -1;
+	if (child == 0) {
+		close(sync[0]);
+		if (tcio_send(fd, TCIO_REQ_GET_PROG_HASH, &self, sizeof(self),
+			      tcio_cookie()) < 0)
+			_exit(1);
+		if (exec)
+			execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(exec ? 2 : 0);
+	}
+	close(sync[1]);
+	/* End of file once the child has exec'd (close-on-exec) or exited. */
+	if (child > 0)
+		n = read(sync[0], &c, 1);
+	if (child > 0 && !exec)
+		waitpid(child, &status, 0);
+	if (stopped)
+		kill(svc, SIGCONT);
+	close(sync[0]);
+	if (child < 0) {
+		if (stopped)
+			ktap_diag("fork: %s", strerror(errno));
+		goto out;
+	}
+	if (n != 0) {
+		ktap_diag("%s: the child wrote to its sync pipe", what);
+		goto out;
+	}
+	if (exec && waitpid(child, &status, WNOHANG) != 0) {
+		ktap_diag("%s: the child ended (status 0x%x) instead of exec'ing /bin/sleep",
+			  what, status);
+		child = 0;
+		goto out;
+	}
+	if (tcio_wait(fd, 10000) < 0 || tcio_recv(fd, &m) < 0) {
+		ktap_diag("%s: no answer within 10 s", what);
+		goto out;
+	}
+	ok = answer_ok(&m, TCIO_ANS_GET_PROG_HASH, TCIO_STATUS_STALE, what);
+out:
+	if (exec && child > 0) {
+		kill(child, SIGKILL);
+		waitpid(child, &status, 0);
+	}
+	close(fd);
+	return ok;
+}
+
+static enum ktap_result case_stale_caller(struct tcio_suite *s)
+{
+	pid_t svc;
+	bool ok;
+
+	if (!s->root)
+		return skip(s, "needs root to stop tcservice");
+	svc = service_pid();
+	if (svc < 0)
+		return skip(s, "no tcservice process in /proc");
+	ok = stale_after(s, svc, true);
+	if (!stale_after(s, svc, false))
+		ok = false;
+	return ok ? KTAP_PASS : KTAP_FAIL;
+}
+
 static const struct tcio_case cases[] = {
 	{ "get_policy_key", case_policy_key, TCIO_ON_BOTH },
 	{ "get_os_hash", case_os_hash, TCIO_ON_BOTH },
@@ -1768,6 +1902,7 @@ static const struct tcio_case cases[] = {
 	{ "read_nothing_outstanding", case_read_nothing, TCIO_ON_BOTH },
 	{ "register_service_busy", case_register_busy, TCIO_ON_HOST },
 	{ "nonroot_denied", case_nonroot, TCIO_ON_HOST },
+	{ "stale_caller", case_stale_caller, TCIO_ON_HOST },
 };
 
 /**

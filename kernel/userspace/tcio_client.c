@@ -426,6 +426,7 @@ const char *tcio_status_name(__u32 status)
 		[TCIO_STATUS_NO_TPM] = "NO_TPM",
 		[TCIO_STATUS_BAD_REQUEST] = "BAD_REQUEST",
 		[TCIO_STATUS_DENIED] = "DENIED",
+		[TCIO_STATUS_STALE] = "STALE",
 	};
 
 	if (status < ARRAY_SIZE(names))

@@ -14,6 +14,13 @@
  *
  * The service registers explicitly with TCIODD_IOC_REGISTER_SERVICE, which
  * needs CAP_SYS_ADMIN; nobody becomes the service by opening the device.
+ *
+ * The service learns a host caller's program from its pid, after the
+ * request was written.  So that an answer never speaks for another program
+ * than the one that asked, tcioDD keeps the writer's process and address
+ * space with each request and, when the answer comes, replaces it with
+ * TCIO_STATUS_STALE if that process has exited (its pid may be another's
+ * by then) or exec'd since.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -28,6 +35,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/tciodd.h>
@@ -89,6 +97,9 @@ struct tciodd_svcmsg {
  * @svcmsg: the message while the service has not read it, else NULL
  * @fallback: a header-only answer allocated up front, so that tcioDD can
  *            always answer (no service, no memory) without allocating
+ * @caller: host caller: the writer's thread group (a reference), else NULL
+ * @caller_mm: host caller: the writer's address space when it wrote (a
+ *             reference on the mm_struct only, so that it is not reused)
  */
 struct tciodd_req {
 	u32 tag;
@@ -99,6 +110,8 @@ struct tciodd_req {
 	struct list_head client_node;
 	struct tciodd_svcmsg *svcmsg;
 	struct tciodd_answer *fallback;
+	struct pid *caller;
+	struct mm_struct *caller_mm;
 };
 
 /**
@@ -278,6 +291,9 @@ static void tciodd_req_free(struct tciodd_req *req)
 		}
 	}
 	kfree(req->fallback);
+	put_pid(req->caller);
+	if (req->caller_mm)
+		mmdrop(req->caller_mm);
 	kfree(req);
 	tciodd_npending--;
 }
@@ -285,7 +301,8 @@ static void tciodd_req_free(struct tciodd_req *req)
 /**
  * tciodd_req_fail() - answer a pending request from tcioDD itself
  * @req: the request, already removed from tciodd_pending
- * @status: TCIO_STATUS_NO_SERVICE or TCIO_STATUS_NO_MEMORY
+ * @status: TCIO_STATUS_NO_SERVICE, TCIO_STATUS_NO_MEMORY or
+ *          TCIO_STATUS_STALE
  *
  * Context: tciodd_lock held.
  */
@@ -497,6 +514,12 @@ static int tciodd_forward(struct tciodd_client *c, const struct tcio_hdr *hdr,
 	req->origprocid = hdr->origprocid;
 	req->client = c;
 	req->svcmsg = m;
+	if (c->who.kind == TCIO_CALLER_HOST && current->mm) {
+		/* Called by the writer itself (tciodd_write()). */
+		req->caller = get_task_pid(current, PIDTYPE_TGID);
+		req->caller_mm = current->mm;
+		mmgrab(req->caller_mm);
+	}
 	list_add_tail(&req->client_node, &c->pending);
 
 	shdr.procid = 0;
@@ -791,10 +814,50 @@ unlock:
 }
 
 /**
+ * tciodd_caller_same() - whether a request's host caller still runs the
+ * program that wrote it
+ * @req: the request
+ *
+ * The writer's process must still exist (a reused pid is another
+ * process: its struct pid is new) and one of its threads must still have
+ * the address space it wrote from (an exec gives a new one; the reference
+ * held on the old one keeps its address from being reused).
+ *
+ * Context: tciodd_lock held.
+ * Return: true for requests of other callers.
+ */
+static bool tciodd_caller_same(const struct tciodd_req *req)
+{
+	struct mm_struct *mm = NULL;
+	struct task_struct *leader, *t;
+
+	if (!req->caller)
+		return true;
+	rcu_read_lock();
+	leader = pid_task(req->caller, PIDTYPE_TGID);
+	if (leader) {
+		/* The leader's mm is gone if it exited before its threads. */
+		for_each_thread(leader, t) {
+			task_lock(t);
+			mm = t->mm;
+			task_unlock(t);
+			if (mm)
+				break;
+		}
+	}
+	rcu_read_unlock();
+	return mm && mm == req->caller_mm;
+}
+
+/**
  * tciodd_svc_write() - the service answers a request
  * @ubuf: &struct tcio_hdr, &struct tcio_svc_ext with the request's tag, and
  *        the payload
  * @len: its length
+ *
+ * The caller gets the service's answer, or TCIO_STATUS_STALE without a
+ * payload if it exited or exec'd since it wrote the request (see
+ * tciodd_caller_same()).
  *
  * Context: process context, may sleep; the caller is the service.
  * Return: @len; -EINVAL for a malformed answer or one whose code does not
@@ -847,6 +910,10 @@ static ssize_t tciodd_svc_write(const char __user *ubuf, size_t len)
 		goto unlock;
 	}
 	xa_erase(&tciodd_pending, ext.tag);
+	if (!tciodd_caller_same(req)) {
+		tciodd_req_fail(req, TCIO_STATUS_STALE);
+		goto unlock;
+	}
 	if (!ans) {
 		tciodd_req_fail(req, TCIO_STATUS_NO_MEMORY);
 		goto unlock;

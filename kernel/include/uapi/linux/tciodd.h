@@ -116,6 +116,8 @@ struct tcio_hdr {
 #define TCIO_STATUS_NO_TPM		5
 #define TCIO_STATUS_BAD_REQUEST		6	/* unknown code or malformed */
 #define TCIO_STATUS_DENIED		7	/* caller may not do this */
+/* The host caller exited or exec'd before the answer (tcioDD drops it). */
+#define TCIO_STATUS_STALE		8
 
 /* Kinds of caller, as tcioDD tells the service. */
 #define TCIO_CALLER_HOST		1	/* a process on the host */
