@@ -61,6 +61,8 @@ export interface BenchReport {
   runs: string[];
   /** Raw measurements, for reading the rows again. */
   data: Record<string, unknown>;
+  /** When each section's rows were measured (the runs before this field: see mergeReports). */
+  sections?: Partial<Record<Section, string>>;
 }
 
 /** Everything the bench needs from the host. */
@@ -492,25 +494,42 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
 }
 
-/** `report`'s rows, with the rows of the sections it did not measure taken from `previous`. */
+/** When each section of `r` was measured: its own field, else its measured sections at its date. */
+function sectionDates(r: BenchReport): Partial<Record<Section, string>> {
+  return r.sections ?? Object.fromEntries(r.measured.map((s) => [s, r.date]));
+}
+
+/**
+ * `report`'s rows, with the rows of the sections it did not measure taken from `previous`; each
+ * section keeps the date it was measured, and the machine note names the earlier ones.
+ */
 export function mergeReports(report: BenchReport, previous?: BenchReport): BenchReport {
-  if (!previous) return report;
+  const now = Object.fromEntries(report.measured.map((s) => [s, report.date]));
+  if (!previous) return { ...report, sections: now };
   const kept = previous.rows.filter((r) => !report.measured.includes(r.section));
-  if (kept.length === 0) return report;
+  if (kept.length === 0) return { ...report, sections: now };
   const rows = SECTIONS.flatMap((s) => [
     ...kept.filter((r) => r.section === s),
     ...report.rows.filter((r) => r.section === s),
   ]);
+  const before = sectionDates(previous);
   const earlier = [...new Set(kept.map((r) => r.section))];
+  const sections: Partial<Record<Section, string>> = {};
+  for (const s of SECTIONS) {
+    const date = report.measured.includes(s) ? report.date : before[s] ?? previous.date;
+    if (report.measured.includes(s) || earlier.includes(s)) sections[s] = date;
+  }
+  const byDate = new Map<string, Section[]>();
+  for (const s of earlier) byDate.set(sections[s]!, [...byDate.get(sections[s]!) ?? [], s]);
+  const note = [...byDate].sort(([a], [b]) => a.localeCompare(b))
+    .map(([date, ss]) => `${ss.join(", ")} from the run of ${date}`).join("; ");
   return {
     ...report,
     rows,
     runs: [...new Set([...previous.runs ?? [], ...report.runs])],
     data: { ...previous.data, ...report.data },
-    machine: {
-      ...report.machine,
-      note: `sections ${earlier.join(", ")} from the run of ${previous.date}`,
-    },
+    sections,
+    machine: { ...report.machine, note: `sections ${note}` },
   };
 }
 
@@ -555,7 +574,10 @@ export function benchMarkdown(r: BenchReport): string {
   if (r.runs.length > 0) {
     lines.push(
       "",
-      `Runs behind these figures: ${r.runs.map((d) => d.split("/").pop()).join(", ")}.`,
+      // The same run may have been read from two places (a history store and a re-merge).
+      `Runs behind these figures: ${
+        [...new Set(r.runs.map((d) => d.split("/").pop()))].join(", ")
+      }.`,
     );
   }
   return lines.join("\n") + "\n";

@@ -38,6 +38,16 @@ Deno.test("bench: BENCHMARKS.md keeps its prose and replaces only the generated 
   assertEquals(second.includes("1.500"), false);
 });
 
+Deno.test("bench: a run read from two places is listed once under the tables", () => {
+  const table = benchMarkdown(report([{ section: "scale", name: "x", value: 1, unit: "s" }], {
+    runs: ["results/20261203T150121Z-09c8", "/h/20261203T141315Z-af5a", "/m/20261203T141315Z-af5a"],
+  }));
+  assertMatch(
+    table,
+    /Runs behind these figures: 20261203T150121Z-09c8, 20261203T141315Z-af5a\.\n$/,
+  );
+});
+
 Deno.test("bench: a run of some sections keeps the other sections' rows from the last one", () => {
   const old = report([
     { section: "pv", name: "old pv", value: 1, unit: "ms" },
@@ -50,7 +60,42 @@ Deno.test("bench: a run of some sections keeps the other sections' rows from the
   assertEquals(merged.rows.map((r) => r.name), ["old pv", "new plan"]);
   assertEquals(merged.runs, ["results/a", "results/b"]);
   assertMatch(merged.machine.note, /sections pv from the run of 2026-12-01/);
-  assertEquals(mergeReports(now, undefined), now);
+  assertEquals(mergeReports(now, undefined).rows, now.rows);
+});
+
+Deno.test("bench: each section keeps the date it was measured through later partial runs", () => {
+  const first = mergeReports(
+    report([
+      { section: "pv", name: "pv", value: 1, unit: "ms" },
+      { section: "scale", name: "plan", value: 9, unit: "s" },
+    ], { measured: ["pv", "scale"], date: "2026-12-01T00:00:00Z" }),
+  );
+  assertEquals(first.sections, { pv: "2026-12-01T00:00:00Z", scale: "2026-12-01T00:00:00Z" });
+  const second = mergeReports(
+    report([{ section: "phases", name: "cell", value: 16, unit: "s" }], {
+      measured: ["phases"],
+      date: "2026-12-02T00:00:00Z",
+    }),
+    first,
+  );
+  const third = mergeReports(
+    report([{ section: "runs", name: "nightly", value: 6000, unit: "s" }], {
+      measured: ["runs"],
+      date: "2026-12-03T00:00:00Z",
+    }),
+    second,
+  );
+  assertEquals(third.sections, {
+    phases: "2026-12-02T00:00:00Z",
+    pv: "2026-12-01T00:00:00Z",
+    scale: "2026-12-01T00:00:00Z",
+    runs: "2026-12-03T00:00:00Z",
+  });
+  assertEquals(
+    third.machine.note,
+    "sections pv, scale from the run of 2026-12-01T00:00:00Z; phases from the run of " +
+      "2026-12-02T00:00:00Z",
+  );
 });
 
 const stats = (extra: Partial<RunStats> = {}): RunStats => ({
