@@ -494,11 +494,6 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   };
 }
 
-/** When each section of `r` was measured: its own field, else its measured sections at its date. */
-function sectionDates(r: BenchReport): Partial<Record<Section, string>> {
-  return r.sections ?? Object.fromEntries(r.measured.map((s) => [s, r.date]));
-}
-
 /**
  * `report`'s rows, with the rows of the sections it did not measure taken from `previous`; each
  * section keeps the date it was measured, and the machine note names the earlier ones.
@@ -512,13 +507,10 @@ export function mergeReports(report: BenchReport, previous?: BenchReport): Bench
     ...kept.filter((r) => r.section === s),
     ...report.rows.filter((r) => r.section === s),
   ]);
-  const before = sectionDates(previous);
   const earlier = [...new Set(kept.map((r) => r.section))];
-  const sections: Partial<Record<Section, string>> = {};
-  for (const s of SECTIONS) {
-    const date = report.measured.includes(s) ? report.date : before[s] ?? previous.date;
-    if (report.measured.includes(s) || earlier.includes(s)) sections[s] = date;
-  }
+  // Reports written before `sections` existed: their rows are dated to the report.
+  const sections: Partial<Record<Section, string>> = { ...now };
+  for (const s of earlier) sections[s] = previous.sections?.[s] ?? previous.date;
   const byDate = new Map<string, Section[]>();
   for (const s of earlier) byDate.set(sections[s]!, [...byDate.get(sections[s]!) ?? [], s]);
   const note = [...byDate].sort(([a], [b]) => a.localeCompare(b))

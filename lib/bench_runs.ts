@@ -85,9 +85,11 @@ export function runStats(r: RunRecord): RunStats {
     phaseTotals[p] = values.reduce((a, b) => a + b, 0);
   }
   const counts = countOutcomes(r.cells);
-  const partTimes = (r.merged?.parts ?? []).map((p) => p.runner);
-  const summed = !r.runner && partTimes.length > 0 && partTimes.every((t) => t !== undefined)
-    ? sumRunnerTimes(partTimes as RunnerTimes[])
+  const parts = r.merged?.parts ?? [];
+  const partTimes = parts.flatMap((p) => p.runner ? [p.runner] : []);
+  // Only when every part has them: a sum over some would understate.
+  const summed = !r.runner && partTimes.length === parts.length
+    ? sumRunnerTimes(partTimes)
     : undefined;
   return {
     runId: r.run_id,
@@ -103,7 +105,7 @@ export function runStats(r: RunRecord): RunStats {
     cellMedian: r.cells.length > 0 ? median(r.cells.map(cellSeconds)) : 0,
     builtCells: r.cells.filter((c) => (c.timings.build ?? 0) > COMPILED_S).length,
     ...(r.runner ? { runner: r.runner } : {}),
-    ...(summed ? { runner: summed, runnerParts: partTimes.length } : {}),
+    ...(summed ? { runner: summed, runnerParts: parts.length } : {}),
   };
 }
 
